@@ -1,0 +1,187 @@
+package org.attention4j;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.attention4j.cpu.ReferenceBackend;
+import org.attention4j.cpu.TiledCpuBackend;
+import org.attention4j.cuda.CudaSupport;
+import org.attention4j.spi.AttentionBackend;
+import org.attention4j.spi.AttentionProblem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Computes scaled dot-product attention on one backend. Thread-safe: many threads may call
+ * {@link #attention} at once. AutoCloseable: {@link #close()} releases threads and device memory and is safe to
+ * call twice; a closed engine refuses work.
+ *
+ * <pre>{@code
+ * try (AttentionEngine engine = AttentionEngine.create()) {          // AUTO: CUDA if usable, else CPU
+ *     AttentionResult r = engine.attention(q, k, v, AttentionOptions.builder().causal().build());
+ *     Tensor out = r.output();                                       // [B, Hq, Nq, Dv]
+ * }
+ * }</pre>
+ *
+ * <h2>What it computes</h2>
+ * For batch {@code b}, query head {@code h} (reading key/value head {@code hk = h / (Hq/Hkv)}), query {@code i}
+ * and key {@code j}, with {@code off = Nk - Nq}:
+ * <ol>
+ *   <li>RoPE, when set, rotates {@code q[b,h,i]} at position {@code off + i} and {@code k[b,hk,j]} at position
+ *       {@code j} (or the explicit positions).</li>
+ *   <li>{@code s = scale * q.k}, scale defaulting to {@code 1/sqrt(D)}; a float mask adds {@code mask[b,h,i,j]};
+ *       ALiBi adds {@code -slope[h] * |i + off - j|}.</li>
+ *   <li>Key {@code j} is visible unless: causal bottom-right and {@code j > i + off}; causal top-left and
+ *       {@code j > i}; {@code j >= kvLengths[b]}; outside the window
+ *       {@code [i + off - left, i + off + right]}; a boolean mask says false; or {@code s = -inf}.</li>
+ *   <li>{@code p = softmax} over the visible keys (max-subtracted, stable for any finite logits);
+ *       {@code out = sum p_j v[b,hk,j]}; {@code lse = max + log(sum exp(s - max))}.</li>
+ *   <li>A row with no visible key gives output 0, weights 0 and lse {@code -inf}, never NaN.</li>
+ * </ol>
+ * NaN or infinity inside Q, K, V or a float mask (other than {@code -inf}) is not an error: it propagates as
+ * IEEE arithmetic does, giving NaN in the rows that see it, and never crashes the engine.
+ *
+ * <h2>Settings</h2>
+ * System properties read by {@link #builder()}: {@code attention4j.backend} ({@code auto|cpu|reference|cuda},
+ * default auto) and {@code attention4j.threads} (CPU worker threads, default the available processors).
+ */
+public final class AttentionEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AttentionEngine.class);
+    private static final AtomicBoolean AUTO_LOGGED = new AtomicBoolean();
+
+    private final AttentionBackend impl;
+    private final String reason;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private AttentionEngine(AttentionBackend impl, String reason) {
+        this.impl = impl;
+        this.reason = reason;
+    }
+
+    /** An engine on {@link Backend#AUTO} (or the {@code attention4j.backend} property). */
+    public static AttentionEngine create() {
+        return builder().build();
+    }
+
+    /** An engine on the given backend. */
+    public static AttentionEngine create(Backend backend) {
+        return builder().backend(backend).build();
+    }
+
+    /** A builder with defaults from the system properties. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The backend that runs the calls (never {@link Backend#AUTO}). */
+    public Backend backend() {
+        return impl.kind();
+    }
+
+    /** Why this backend was chosen, in words (for logs and the CLI). */
+    public String selectionReason() {
+        return reason;
+    }
+
+    /** Attention with the default options. */
+    public AttentionResult attention(Tensor q, Tensor k, Tensor v) {
+        return attention(q, k, v, AttentionOptions.DEFAULTS);
+    }
+
+    /**
+     * Attention of {@code q [B, Hq, Nq, D]} over {@code k [B, Hkv, Nk, D]} and {@code v [B, Hkv, Nk, Dv]}.
+     *
+     * @throws IllegalArgumentException when shapes or options do not fit, naming the argument and the shapes
+     * @throws IllegalStateException    when the engine is closed
+     * @throws AttentionException       when the backend fails
+     */
+    public AttentionResult attention(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+        AttentionProblem problem = AttentionProblem.of(q, k, v, options);
+        if (closed.get()) {
+            throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
+        }
+        return impl.compute(problem);
+    }
+
+    /** Releases the backend; safe to call more than once. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            impl.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AttentionEngine[" + backend().cliName() + "]";
+    }
+
+    /** Optional settings of an engine. */
+    public static final class Builder {
+        private Backend backend;
+        private int threads;
+
+        private Builder() {
+            backend = Backend.parse(System.getProperty("attention4j.backend", "auto"));
+            String t = System.getProperty("attention4j.threads");
+            threads = Runtime.getRuntime().availableProcessors();
+            if (t != null) {
+                try {
+                    threads(Integer.parseInt(t.trim()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("system property attention4j.threads must be an integer, got '"
+                            + t + "'");
+                }
+            }
+        }
+
+        /** The backend; default AUTO. */
+        public Builder backend(Backend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /** CPU worker threads, at least 1; default the available processors. */
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * Opens the engine.
+         *
+         * @throws AttentionException when CUDA was asked for explicitly and cannot run
+         */
+        public AttentionEngine build() {
+            switch (backend) {
+                case CPU:
+                    return new AttentionEngine(new TiledCpuBackend(threads), "cpu requested");
+                case REFERENCE:
+                    return new AttentionEngine(new ReferenceBackend(), "reference requested");
+                case CUDA:
+                    return new AttentionEngine(CudaSupport.open(), "cuda requested");
+                case AUTO:
+                default:
+                    CudaSupport.Availability a = CudaSupport.probe();
+                    AttentionEngine e;
+                    String why;
+                    if (a.usable()) {
+                        why = "auto: CUDA usable (" + a.detail() + ")";
+                        e = new AttentionEngine(CudaSupport.open(), why);
+                    } else {
+                        why = "auto: CUDA not usable (" + a.detail() + "); using cpu with " + threads + " threads";
+                        e = new AttentionEngine(new TiledCpuBackend(threads), why);
+                    }
+                    if (AUTO_LOGGED.compareAndSet(false, true)) {
+                        LOG.info("attention4j backend {}", why);
+                    } else {
+                        LOG.debug("attention4j backend {}", why);
+                    }
+                    return e;
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package org.attention4j.cli;
+
+import java.io.PrintWriter;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code attention4j} command line: {@code demo}, {@code attend}, {@code bench}, {@code heatmap}.
+ *
+ * <p>Errors print one line on stderr, {@code error: ...}, and exit with status 2 (bad usage or input) or 3 (an
+ * engine failure); no stack trace unless {@code -Dattention4j.debug=true}.
+ */
+@Command(name = "attention4j",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Scaled dot-product attention on the GPU or CPU.",
+        subcommands = {DemoCommand.class, AttendCommand.class, BenchCommand.class, HeatmapCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    /** Exit status for bad usage or bad input. */
+    public static final int EXIT_USAGE = 2;
+    /** Exit status for an engine failure. */
+    public static final int EXIT_ENGINE = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Entry point. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit status (used by tests, which must not exit the JVM). */
+    public static int run(String... args) {
+        // The CLI, not the library, picks the logging backend and its configuration.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "org/attention4j/cli/logback-cli.xml");
+        }
+        return commandLine().execute(args);
+    }
+
+    /** The configured picocli command line, with one-line error handlers. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help')");
+            err.flush();
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            boolean usage = ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
+                    || ex instanceof java.io.UncheckedIOException;
+            String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            err.println("error: " + msg.replace('\n', ' '));
+            err.flush();
+            if (Boolean.getBoolean("attention4j.debug")) {
+                ex.printStackTrace(err);
+            }
+            return usage ? EXIT_USAGE : EXIT_ENGINE;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The version from the jar manifest, or "dev". */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"attention4j " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package org.attention4j.spi;
+
+import java.util.Objects;
+
+import org.attention4j.Alibi;
+import org.attention4j.AttentionMask;
+import org.attention4j.AttentionOptions;
+import org.attention4j.Causal;
+import org.attention4j.Rope;
+import org.attention4j.Tensor;
+
+/**
+ * One attention call, validated: the inputs, their dimensions, and the options resolved against them (scale,
+ * mask strides, ALiBi slopes, RoPE positions). Building one is the single place where input is checked; every
+ * error is an {@link IllegalArgumentException} naming the argument and the shapes.
+ *
+ * <p>Shapes: {@code q [B, Hq, Nq, D]}, {@code k [B, Hkv, Nk, D]}, {@code v [B, Hkv, Nk, Dv]}; query head
+ * {@code h} reads key/value head {@code h / (Hq / Hkv)}.
+ */
+public final class AttentionProblem {
+    /** Inputs. */
+    private final Tensor q;
+    private final Tensor k;
+    private final Tensor v;
+    private final AttentionOptions options;
+    private final int batch;
+    private final int heads;
+    private final int kvHeads;
+    private final int nq;
+    private final int nk;
+    private final int dim;
+    private final int valueDim;
+    private final double scale;
+    private final int[] kvLengths;
+    private final long[] maskStrides;
+    private final float[] alibiSlopes;
+    private final int[] queryPositions;
+    private final int[] keyPositions;
+
+    private AttentionProblem(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+        this.q = q;
+        this.k = k;
+        this.v = v;
+        this.options = options;
+        String shapes = "(q " + q + ", k " + k + ", v " + v + ")";
+        requireRank(q, "q", "[B, Hq, Nq, D]");
+        requireRank(k, "k", "[B, Hkv, Nk, D]");
+        requireRank(v, "v", "[B, Hkv, Nk, Dv]");
+        batch = q.dim(0);
+        heads = q.dim(1);
+        nq = q.dim(2);
+        dim = q.dim(3);
+        kvHeads = k.dim(1);
+        nk = k.dim(2);
+        valueDim = v.dim(3);
+        if (k.dim(0) != batch || v.dim(0) != batch) {
+            throw new IllegalArgumentException("batch B differs between q, k and v " + shapes);
+        }
+        if (k.dim(3) != dim) {
+            throw new IllegalArgumentException("head dim D of k (" + k.dim(3) + ") differs from q's (" + dim + ") "
+                    + shapes);
+        }
+        if (v.dim(1) != kvHeads || v.dim(2) != nk) {
+            throw new IllegalArgumentException("v must have k's heads and length [B, Hkv, Nk, Dv] " + shapes);
+        }
+        if (heads < 1 || kvHeads < 1) {
+            throw new IllegalArgumentException("head counts must be >= 1 " + shapes);
+        }
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("query heads Hq=" + heads + " are not a multiple of key/value heads Hkv="
+                    + kvHeads + " " + shapes);
+        }
+        if (dim < 1) {
+            throw new IllegalArgumentException("head dim D must be >= 1 " + shapes);
+        }
+        if (options.scale() != null) {
+            scale = options.scale();
+        } else {
+            scale = 1.0 / Math.sqrt(dim);
+        }
+        if (!Double.isFinite(scale)) {
+            throw new IllegalArgumentException("scale must be finite, got " + scale);
+        }
+
+        int[] lengths = options.kvLengths();
+        if (lengths != null) {
+            if (lengths.length != batch) {
+                throw new IllegalArgumentException("kvLengths has " + lengths.length + " entries but the batch B="
+                        + batch + " " + shapes);
+            }
+            for (int b = 0; b < batch; b++) {
+                if (lengths[b] < 0 || lengths[b] > nk) {
+                    throw new IllegalArgumentException("kvLengths[" + b + "]=" + lengths[b] + " is outside [0, Nk="
+                            + nk + "] " + shapes);
+                }
+            }
+        }
+        kvLengths = lengths;
+
+        AttentionMask mask = options.mask();
+        maskStrides = mask == null ? null : mask.broadcastStrides(batch, heads, nq, nk);
+
+        if (options.alibi()) {
+            float[] s = options.alibiSlopes();
+            if (s == null) {
+                s = Alibi.slopes(heads);
+            } else if (s.length != heads) {
+                throw new IllegalArgumentException("alibiSlopes has " + s.length + " entries but there are Hq=" + heads
+                        + " query heads " + shapes);
+            }
+            alibiSlopes = s;
+        } else {
+            alibiSlopes = null;
+        }
+
+        Rope rope = options.rope();
+        if (rope != null) {
+            if (dim % 2 != 0) {
+                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + dim + " " + shapes);
+            }
+            queryPositions = checkPositions(rope.queryPositions(), nq, "rope queryPositions", shapes);
+            keyPositions = checkPositions(rope.keyPositions(), nk, "rope keyPositions", shapes);
+        } else {
+            queryPositions = null;
+            keyPositions = null;
+        }
+
+        if (options.returnWeights()) {
+            long n = (long) batch * heads * nq * nk;
+            if (n > Tensor.MAX_ELEMENTS) {
+                throw new IllegalArgumentException("weights [B, Hq, Nq, Nk] = [" + batch + ", " + heads + ", " + nq
+                        + ", " + nk + "] would have " + n + " elements, more than a Java array holds; ask without weights");
+            }
+        }
+        long outN = (long) batch * heads * nq * valueDim;
+        if (outN > Tensor.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("output [B, Hq, Nq, Dv] would have " + outN
+                    + " elements, more than a Java array holds " + shapes);
+        }
+    }
+
+    private int[] checkPositions(int[] pos, int n, String what, String shapes) {
+        if (pos == null) {
+            return null;
+        }
+        if (pos.length != n && pos.length != (long) batch * n) {
+            throw new IllegalArgumentException(what + " has " + pos.length + " entries; expected N=" + n
+                    + " (shared) or B*N=" + ((long) batch * n) + " " + shapes);
+        }
+        return pos;
+    }
+
+    private static void requireRank(Tensor t, String name, String expected) {
+        Objects.requireNonNull(t, name);
+        if (t.rank() != 4) {
+            throw new IllegalArgumentException(name + " must have rank 4 " + expected + ", got shape "
+                    + Tensor.shapeString(t.shape()));
+        }
+    }
+
+    /**
+     * Validates and resolves one call.
+     *
+     * @throws IllegalArgumentException naming the argument and the shapes when anything is off
+     */
+    public static AttentionProblem of(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(k, "k");
+        Objects.requireNonNull(v, "v");
+        return new AttentionProblem(q, k, v, options == null ? AttentionOptions.DEFAULTS : options);
+    }
+
+    /** Queries {@code [B, Hq, Nq, D]}. */
+    public Tensor q() {
+        return q;
+    }
+
+    /** Keys {@code [B, Hkv, Nk, D]}. */
+    public Tensor k() {
+        return k;
+    }
+
+    /** Values {@code [B, Hkv, Nk, Dv]}. */
+    public Tensor v() {
+        return v;
+    }
+
+    /** The options as given. */
+    public AttentionOptions options() {
+        return options;
+    }
+
+    /** B. */
+    public int batch() {
+        return batch;
+    }
+
+    /** Hq. */
+    public int heads() {
+        return heads;
+    }
+
+    /** Hkv. */
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    /** Hq / Hkv: how many query heads share one key/value head. */
+    public int group() {
+        return heads / kvHeads;
+    }
+
+    /** Nq. */
+    public int nq() {
+        return nq;
+    }
+
+    /** Nk. */
+    public int nk() {
+        return nk;
+    }
+
+    /** D, the query/key head dim. */
+    public int dim() {
+        return dim;
+    }
+
+    /** Dv, the value head dim. */
+    public int valueDim() {
+        return valueDim;
+    }
+
+    /** The resolved scale. */
+    public double scale() {
+        return scale;
+    }
+
+    /** {@code Nk - Nq}: where the diagonal of causal masks, windows, ALiBi and RoPE query positions sits. */
+    public int diagonalOffset() {
+        return nk - nq;
+    }
+
+    /** The causal mode. */
+    public Causal causal() {
+        return options.causal();
+    }
+
+    /** The number of keys batch {@code b} may see (padding), {@code Nk} without key lengths. */
+    public int kvLength(int b) {
+        return kvLengths == null ? nk : kvLengths[b];
+    }
+
+    /** Whether key lengths were given. */
+    public boolean hasKvLengths() {
+        return kvLengths != null;
+    }
+
+    /** The user mask or null. */
+    public AttentionMask mask() {
+        return options.mask();
+    }
+
+    /** The mask's element strides through {@code [B, Hq, Nq, Nk]} (0 along broadcast dims), or null. */
+    public long[] maskStrides() {
+        return maskStrides == null ? null : maskStrides.clone();
+    }
+
+    /** ALiBi slopes per query head (not a copy: do not modify), or null without ALiBi. */
+    public float[] alibiSlopes() {
+        return alibiSlopes;
+    }
+
+    /** Window left side, -1 = unbounded. */
+    public int windowLeft() {
+        return options.windowLeft();
+    }
+
+    /** Window right side, -1 = unbounded. */
+    public int windowRight() {
+        return options.windowRight();
+    }
+
+    /** RoPE or null. */
+    public Rope rope() {
+        return options.rope();
+    }
+
+    /** The RoPE position of query {@code i} of batch {@code b}: explicit, else {@code Nk - Nq + i}. */
+    public int queryPosition(int b, int i) {
+        if (queryPositions == null) {
+            return nk - nq + i;
+        }
+        return queryPositions.length == nq ? queryPositions[i] : queryPositions[b * nq + i];
+    }
+
+    /** The RoPE position of key {@code j} of batch {@code b}: explicit, else {@code j}. */
+    public int keyPosition(int b, int j) {
+        if (keyPositions == null) {
+            return j;
+        }
+        return keyPositions.length == nk ? keyPositions[j] : keyPositions[b * nk + j];
+    }
+
+    /** Whether the weights are asked for. */
+    public boolean returnWeights() {
+        return options.returnWeights();
+    }
+
+    /** Whether the log-sum-exp is asked for. */
+    public boolean returnLse() {
+        return options.returnLse();
+    }
+
+    /** A short description of the shapes, for messages and logs. */
+    public String describe() {
+        return "B=" + batch + " Hq=" + heads + " Hkv=" + kvHeads + " Nq=" + nq + " Nk=" + nk + " D=" + dim
+                + " Dv=" + valueDim;
+    }
+}
