@@ -40,8 +40,7 @@ flags=(-O3 -std=c++17)
 threads="${A4J_NVCC_THREADS:-$(nproc 2>/dev/null || echo 2)}"
 
 nvcc_version="$("$nvcc" --version | sed -n 's/.*release \([0-9.]*\), V\([0-9.]*\).*/\2/p')"
-sources=("$here"/all.cu "$here"/common.cuh "$here"/softmax_math.h "$here"/rope_math.h "$here"/softmax.cu
-         "$here"/rope.cu "$here"/layout.cu "$here"/layernorm.cu)
+sources=("$here"/*.cu "$here"/*.cuh "$here"/*.h)  # everything all.cu may include: a change rebuilds
 hash="$( (cat "${sources[@]}"; echo "$nvcc_version ${gencode[*]} ${flags[*]}") | sha256sum | cut -c1-16)"
 
 if [[ -f "$out/attention4j_kernels.fatbin" && -f "$out/kernels.properties" ]] \

@@ -7,9 +7,11 @@ Kernels and versions (all version 1: one thread per element, grid-stride, coales
   a4j_add_bias_{f32,f16,bf16}     x[r, c] += bias[c] in place on [rows, cols]
   a4j_f32_to_f16, a4j_f32_to_bf16, a4j_f16_to_f32, a4j_bf16_to_f32   elementwise, round to nearest even
 
-Build: cuda/build.sh (via all.cu). Tests: native-tests/layout_test.cu.
+Build: cuda/build.sh (via all.cu). Tests: native-tests/layout_test.cu (GPU, bit-exact); native-tests/cpu_model checks
+the index math (layout_math.h) on the CPU.
 */
 #include "common.cuh"
+#include "layout_math.h"
 
 #define A4J_GRID_STRIDE(i, n) \
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
@@ -19,14 +21,9 @@ __device__ void a4j_split_heads(const T* in, long long inRowStride, const float*
                                 int hd) {
     long long total = (long long)B * N * H * hd;
     A4J_GRID_STRIDE(o, total) {
-        int c = (int)(o % hd);
-        long long r = o / hd;
-        int n = (int)(r % N);
-        r /= N;
-        int h = (int)(r % H);
-        long long b = r / H;
-        int col = h * hd + c;
-        float v = a4j_to_float(in[(b * N + n) * inRowStride + col]);
+        int col;
+        long long src = a4j_split_source(o, N, H, hd, inRowStride, &col);
+        float v = a4j_to_float(in[src]);
         if (bias) v += bias[col];
         out[o] = a4j_from_float<T>(v);
     }
@@ -36,12 +33,9 @@ template <typename T>
 __device__ void a4j_merge_heads(const T* in, T* out, long long outRowStride, int B, int N, int H, int hd) {
     long long total = (long long)B * N * H * hd;
     A4J_GRID_STRIDE(o, total) {  // o walks the output [B, N, H*hd] so that writes are coalesced
-        int col = (int)(o % ((long long)H * hd));
-        long long bn = o / ((long long)H * hd);
-        int n = (int)(bn % N);
-        long long b = bn / N;
-        int h = col / hd, c = col % hd;
-        out[bn * outRowStride + col] = in[((b * H + h) * N + n) * hd + c];
+        long long dst;
+        long long src = a4j_merge_source(o, N, H, hd, outRowStride, &dst);
+        out[dst] = in[src];
     }
 }
 

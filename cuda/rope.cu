@@ -11,8 +11,8 @@ Kernels and versions:
       one thread per (vector, pair), grid-stride; each block first puts the D/2 frequencies (double) in
       dynamic shared memory.
 
-Build: cuda/build.sh (via all.cu). Tests: native-tests/rope_test.cu (GPU), native-tests/cpu_model (angle math
-against a long-double reference at positions up to 2^31-1).
+Build: cuda/build.sh (via all.cu). Tests: native-tests/rope_test.cu (GPU); native-tests/cpu_model runs the angle math and the pair indexing
+(rope_math.h) against long double / the spec's rotation on the CPU.
 */
 #include "common.cuh"
 #include "rope_math.h"
@@ -27,19 +27,14 @@ __device__ void a4j_rope(T* x, int B, int H, int N, int D, int style, double bas
     long long pairs = (long long)B * H * N * half;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < pairs;
          idx += (long long)gridDim.x * blockDim.x) {
-        int t = (int)(idx % half);
-        long long vec = idx / half;  // (b*H + h)*N + n
-        int n = (int)(vec % N);
-        int b = (int)(vec / ((long long)H * N));
-        int pos = posOffset + (positions ? positions[(long long)b * positionsBatchStride + n] : n);
+        long long ia, ib;
+        int t;
+        int pos = a4j_rope_pair(idx, H, N, D, style, posOffset, positions, positionsBatchStride, &ia, &ib, &t);
         float c, s;
         a4j_rope_sincos(pos, a4j_smem_theta[t], &c, &s);
-        T* v = x + vec * D;
-        int ia = style == 0 ? t : 2 * t;
-        int ib = style == 0 ? t + half : 2 * t + 1;
-        float xa = a4j_to_float(v[ia]), xb = a4j_to_float(v[ib]);
-        v[ia] = a4j_from_float<T>(xa * c - xb * s);
-        v[ib] = a4j_from_float<T>(xb * c + xa * s);
+        float xa = a4j_to_float(x[ia]), xb = a4j_to_float(x[ib]);
+        x[ia] = a4j_from_float<T>(xa * c - xb * s);
+        x[ib] = a4j_from_float<T>(xb * c + xa * s);
     }
 }
 

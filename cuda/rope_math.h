@@ -36,4 +36,18 @@ A4J_RHD void a4j_rope_sincos(int pos, double theta, float* c, float* s) {
     *s = sf + cf * dr;
 }
 
+// Where pair `idx` (of B*H*N*D/2, the kernel's flat thread index) lives and at which position it turns:
+// element indices *ia, *ib of x [B, H, N, D], pair number *t, and the position.
+A4J_RHD int a4j_rope_pair(long long idx, int H, int N, int D, int style, int posOffset, const int* positions,
+                          int positionsBatchStride, long long* ia, long long* ib, int* t) {
+    int half = D / 2;
+    *t = (int)(idx % half);
+    long long vec = idx / half;  // (b*H + h)*N + n
+    int n = (int)(vec % N);
+    long long b = vec / ((long long)H * N);
+    *ia = vec * D + (style == 0 ? *t : 2 * *t);
+    *ib = vec * D + (style == 0 ? *t + half : 2 * *t + 1);
+    return posOffset + (positions ? positions[b * positionsBatchStride + n] : n);
+}
+
 #endif

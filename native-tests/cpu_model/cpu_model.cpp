@@ -10,7 +10,11 @@
 //  4. kernel emulation: the kernels' own per-row code (cuda/softmax_row.h) run thread by thread with the
 //     kernels' reduction order, versions 1 and 2, misaligned rows, P in place over S, NaN-poisoned outputs,
 //     Nk 1..131072, every mask combination, checked against the reference.
-//  5. rope: the angle math of cuda/rope_math.h against long double, positions up to 2^31-1.
+//  5. rope: the angle math of cuda/rope_math.h against long double, positions up to 2^31-1; the kernel's
+//     per-pair indexing (a4j_rope_pair) run over every thread index against the spec's rotation of x [B,H,N,D]
+//     (both pairings, default / shared / per-batch positions).
+//  6. layout: the split / merge index math of cuda/layout_math.h against the definitions, packed in_proj row
+//     strides, merge(split(x)) == x.
 //
 // Build and run: make -C native-tests cpu-model-check
 #include <algorithm>
@@ -23,6 +27,7 @@
 
 #include "../../cuda/softmax_row.h"
 #include "../../cuda/rope_math.h"
+#include "../../cuda/layout_math.h"
 #include "../softmax_ref.h"
 
 static int failures = 0;
@@ -454,12 +459,119 @@ static void check_rope() {
                 worst, worstNaive);
 }
 
+// The rope kernel's loop body on the CPU (fp32 x), against ReferenceBackend.rotate in double.
+static void check_rope_kernel_indexing() {
+    int cases = 0;
+    double worst = 0;
+    for (int D : {2, 6, 58, 64}) {
+        for (int style = 0; style < 2; style++) {
+            for (int posMode = 0; posMode < 3; posMode++) {
+                int B = 2, H = 3, N = 5 + (int)(rng() % 7);
+                double base = posMode == 1 ? 500000.0 : 10000.0;
+                int posOffset = posMode == 0 ? 131072 - N : 0;
+                std::vector<int> positions;
+                if (posMode == 1) positions.resize(N);
+                if (posMode == 2) positions.resize((size_t)B * N);
+                for (auto& p : positions) p = (int)(rng() % 200000);
+                int batchStride = posMode == 2 ? N : 0;
+                long long n = (long long)B * H * N * D;
+                std::vector<float> x(n);
+                for (auto& v : x) v = (float)(uniform() * 2 - 1);
+                std::vector<double> ref(x.begin(), x.end());
+                // the spec: vector (b, h, n), pair t turns by pos * base^(-2t/D)
+                for (int b = 0; b < B; b++)
+                    for (int h = 0; h < H; h++)
+                        for (int i = 0; i < N; i++) {
+                            int pos = posMode == 0 ? posOffset + i : positions[(size_t)b * batchStride + i];
+                            double* v = ref.data() + (((long long)b * H + h) * N + i) * D;
+                            for (int t = 0; t < D / 2; t++) {
+                                double angle = pos * std::pow(base, -2.0 * t / D);
+                                int a = style == 0 ? t : 2 * t, c = style == 0 ? t + D / 2 : 2 * t + 1;
+                                double xa = v[a], xb = v[c];
+                                v[a] = xa * std::cos(angle) - xb * std::sin(angle);
+                                v[c] = xb * std::cos(angle) + xa * std::sin(angle);
+                            }
+                        }
+                // the kernel: one thread per pair, every idx once (shuffled: order must not matter)
+                std::vector<int> touched(n, 0);
+                std::vector<long long> order(n / 2);
+                for (long long k = 0; k < n / 2; k++) order[k] = k;
+                std::shuffle(order.begin(), order.end(), rng);
+                for (long long idx : order) {
+                    long long ia, ib;
+                    int t;
+                    int pos = a4j_rope_pair(idx, H, N, D, style, posOffset, positions.empty() ? nullptr : positions.data(),
+                                            batchStride, &ia, &ib, &t);
+                    float c, s;
+                    a4j_rope_sincos(pos, a4j_rope_theta(base, t, D), &c, &s);
+                    float xa = x[ia], xb = x[ib];
+                    x[ia] = xa * c - xb * s;
+                    x[ib] = xb * c + xa * s;
+                    touched[ia]++;
+                    touched[ib]++;
+                }
+                for (long long k = 0; k < n; k++) {
+                    CHECK(touched[k] == 1, "rope element %lld touched %d times (D=%d style=%d)", k, touched[k], D, style);
+                    double e = std::fabs(x[k] - ref[k]);
+                    worst = std::max(worst, e);
+                    CHECK(e < 1e-6, "rope x[%lld] = %g vs %g (D=%d style=%d posMode=%d)", k, x[k], ref[k], D, style,
+                          posMode);
+                }
+                cases++;
+            }
+        }
+    }
+    std::printf("rope kernel indexing: %d cases, every element rotated once, within %.1e of the spec's rotation\n",
+                cases, worst);
+}
+
+static void check_layout_indexing() {
+    int cases = 0;
+    for (int B : {1, 2})
+        for (int N : {1, 3, 7})
+            for (int H : {1, 4})
+                for (int hd : {1, 5, 8})
+                    for (int packs : {1, 3}) {
+                        int E = H * hd;
+                        long long inRowStride = (long long)packs * E;
+                        long long total = (long long)B * H * N * hd;
+                        std::vector<int> hits((size_t)B * N * inRowStride, 0);
+                        for (int k = 0; k < packs; k++) {
+                            for (long long o = 0; o < total; o++) {
+                                int col;
+                                long long src = a4j_split_source(o, N, H, hd, inRowStride, &col) + (long long)k * E;
+                                // definition: out[b,h,n,c] = in[(b*N+n)*stride + k*E + h*hd + c]
+                                long long c = o % hd, n = (o / hd) % N, h = (o / hd / N) % H, b = o / hd / N / H;
+                                CHECK(src == (b * N + n) * inRowStride + k * E + h * hd + c && col == h * hd + c,
+                                      "split index o=%lld", o);
+                                hits[src]++;
+                            }
+                        }
+                        for (int v : hits) CHECK(v == 1, "split reads an input element %d times", v);
+                        std::vector<int> written((size_t)B * N * E, 0);
+                        for (long long o = 0; o < total; o++) {
+                            long long dst;
+                            long long src = a4j_merge_source(o, N, H, hd, E, &dst);
+                            int col;
+                            CHECK(a4j_split_source(src, N, H, hd, E, &col) == dst, "merge is not split's inverse at %lld",
+                                  o);
+                            written[dst]++;
+                        }
+                        for (int v : written) CHECK(v == 1, "merge writes an output element %d times", v);
+                        cases++;
+                    }
+    std::printf("layout indexing: %d shapes, split matches its definition, merge is its inverse, no element twice\n",
+                cases);
+}
+
 int main() {
     check_visible_range();
     check_stat_merge();
     check_reference();
     check_kernel_emulation();
     check_rope();
+    check_rope_kernel_indexing();
+    check_layout_indexing();
     if (failures) {
         std::printf("cpu_model: %d check(s) FAILED\n", failures);
         return 1;
