@@ -244,6 +244,9 @@ int main() {
     for (int block : blocks) {
         bench_one<float>("prefill H=8 N=2048", 8, 2048, 2048, 0, 1, block);
     }
+    for (int block : {32, 64, 128, 256}) {
+        bench_one<float>("short rows B*H=256 N=128", 256, 128, 128, 0, 1, block);
+    }
     bench_one<__half>("prefill H=8 N=2048", 8, 2048, 2048, 0, 1, 256);
     bench_one<__nv_bfloat16>("prefill H=8 N=2048", 8, 2048, 2048, 0, 1, 256);
     bench_one<float>("prefill B*H=32 N=4096", 32, 4096, 4096, 0, 1, 512);
