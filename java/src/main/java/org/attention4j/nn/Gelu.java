@@ -31,6 +31,13 @@ public final class Gelu {
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
     private static final double TWO_OVER_SQRT_PI = 2.0 / Math.sqrt(Math.PI);
 
+    /**
+     * Where erf/erfc switch from the series to the continued fraction: below it the series needs few terms, above
+     * it the continued fraction converges in under 60 steps, and erfc stays within about 1e-14 relative on both
+     * sides.
+     */
+    private static final double SWITCH = 2.0;
+
     private Gelu() {
     }
 
@@ -73,7 +80,7 @@ public final class Gelu {
             return x;
         }
         double ax = Math.abs(x);
-        double r = ax < 3.0 ? erfSeries(ax) : 1.0 - erfcContinuedFraction(ax);
+        double r = ax < SWITCH ? erfSeries(ax) : 1.0 - erfcContinuedFraction(ax);
         return x < 0 ? -r : r;
     }
 
@@ -82,17 +89,17 @@ public final class Gelu {
         if (Double.isNaN(x)) {
             return x;
         }
-        if (x >= 3.0) {
+        if (x >= SWITCH) {
             return erfcContinuedFraction(x);
         }
-        if (x <= -3.0) {
+        if (x <= -SWITCH) {
             return 2.0 - erfcContinuedFraction(-x);
         }
         return 1.0 - (x < 0 ? -erfSeries(-x) : erfSeries(x));
     }
 
     /**
-     * {@code erf(x)} for {@code 0 <= x < 3} from the series {@code 2/sqrt(pi) exp(-x^2) sum 2^n x^(2n+1) / (2n+1)!!},
+     * {@code erf(x)} for {@code 0 <= x < 2} from the series {@code 2/sqrt(pi) exp(-x^2) sum 2^n x^(2n+1) / (2n+1)!!},
      * chosen because its terms are all positive: no cancellation, unlike the alternating Taylor series.
      */
     private static double erfSeries(double x) {
@@ -110,9 +117,9 @@ public final class Gelu {
     }
 
     /**
-     * {@code erfc(x)} for {@code x >= 3} from its continued fraction
+     * {@code erfc(x)} for {@code x >= 2} from its continued fraction
      * {@code exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))}, evaluated with the modified Lentz
-     * method; it converges in a few dozen steps this far out and underflows to 0 gracefully.
+     * method; it converges in a few dozen steps this far out (faster the larger x) and underflows to 0 gracefully.
      */
     private static double erfcContinuedFraction(double x) {
         if (x == Double.POSITIVE_INFINITY) {
