@@ -94,6 +94,44 @@ public final class MultiHeadAttention {
                 .build();
     }
 
+    /**
+     * The layer with the parameters of a {@code torch.nn.MultiheadAttention(E, H, kdim=..., vdim=...)} whose key or
+     * value size differs from {@code E}: PyTorch then keeps three separate weights but still one stacked bias.
+     *
+     * @param numHeads      {@code H}
+     * @param qProjWeight   {@code q_proj_weight [E, E]}
+     * @param kProjWeight   {@code k_proj_weight [E, kdim]}
+     * @param vProjWeight   {@code v_proj_weight [E, vdim]}
+     * @param inProjBias    {@code in_proj_bias [3E]} (query, key, value biases stacked), or null without bias
+     * @param outProjWeight {@code out_proj.weight [E, E]}
+     * @param outProjBias   {@code out_proj.bias [E]}, or null without bias
+     * @throws IllegalArgumentException when a shape is wrong or {@code H} does not divide {@code E}
+     */
+    public static MultiHeadAttention fromPyTorch(int numHeads, Tensor qProjWeight, Tensor kProjWeight,
+            Tensor vProjWeight, Tensor inProjBias, Tensor outProjWeight, Tensor outProjBias) {
+        Objects.requireNonNull(qProjWeight, "qProjWeight");
+        Objects.requireNonNull(kProjWeight, "kProjWeight");
+        Objects.requireNonNull(vProjWeight, "vProjWeight");
+        if (qProjWeight.rank() != 2 || kProjWeight.rank() != 2 || vProjWeight.rank() != 2) {
+            throw new IllegalArgumentException("qProjWeight, kProjWeight and vProjWeight must have rank 2, got "
+                    + qProjWeight + ", " + kProjWeight + ", " + vProjWeight);
+        }
+        int e = qProjWeight.dim(0);
+        if (inProjBias != null) {
+            Shapes.requireShape(inProjBias, "inProjBias", 3 * e);
+        }
+        Tensor[] b = PackedProjections.split3(inProjBias, "inProjBias");
+        return builder(e, numHeads)
+                .kdim(kProjWeight.dim(1))
+                .vdim(vProjWeight.dim(1))
+                .bias(inProjBias != null || outProjBias != null)
+                .qProj(qProjWeight, b[0])
+                .kProj(kProjWeight, b[1])
+                .vProj(vProjWeight, b[2])
+                .outProj(outProjWeight, outProjBias)
+                .build();
+    }
+
     /** The embedding size {@code E}. */
     public int embedDim() {
         return embedDim;
@@ -425,7 +463,7 @@ public final class MultiHeadAttention {
                         + numHeads + " heads");
             }
             if (inProj != null) {
-                unpackInProj(hd);
+                unpackInProj();
             }
             SplittableRandom root = new SplittableRandom(seed);
             SplittableRandom rq = root.split();
@@ -439,7 +477,7 @@ public final class MultiHeadAttention {
             return new MultiHeadAttention(this, lq, lk, lv, lo);
         }
 
-        private void unpackInProj(int hd) {
+        private void unpackInProj() {
             if (q != null || k != null || v != null) {
                 throw new IllegalArgumentException("give either inProj or qProj/kProj/vProj, not both");
             }
@@ -452,22 +490,11 @@ public final class MultiHeadAttention {
             if (inProj[1] != null) {
                 Shapes.requireShape(inProj[1], "inProj bias", 3 * embedDim);
             }
-            int block = embedDim * embedDim;
-            Tensor[][] parts = new Tensor[3][];
-            for (int p = 0; p < 3; p++) {
-                float[] w = new float[block];
-                System.arraycopy(inProj[0].data(), p * block, w, 0, block);
-                Tensor b = null;
-                if (inProj[1] != null) {
-                    float[] bb = new float[embedDim];
-                    System.arraycopy(inProj[1].data(), p * embedDim, bb, 0, embedDim);
-                    b = Tensor.of(bb, embedDim);
-                }
-                parts[p] = new Tensor[] {Tensor.of(w, embedDim, embedDim), b};
-            }
-            q = parts[0];
-            k = parts[1];
-            v = parts[2];
+            Tensor[] w = PackedProjections.split3(inProj[0], "inProj weight");
+            Tensor[] b = PackedProjections.split3(inProj[1], "inProj bias");
+            q = new Tensor[] {w[0], b[0]};
+            k = new Tensor[] {w[1], b[1]};
+            v = new Tensor[] {w[2], b[2]};
         }
 
         private Linear make(Tensor[] given, String name, int out, int in, SplittableRandom rnd, boolean isOutput) {

@@ -211,6 +211,34 @@ class MultiHeadAttentionTest {
         assertEquals(false, noBias.outProj().hasBias());
     }
 
+    @Test
+    void separatePyTorchWeightsWithStackedBias() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int e = 8;
+        Tensor qW = randomTensor(rnd, 0.5, e, e);
+        Tensor kW = randomTensor(rnd, 0.5, e, 6);
+        Tensor vW = randomTensor(rnd, 0.5, e, 4);
+        Tensor inB = randomTensor(rnd, 0.5, 3 * e);
+        Tensor outW = randomTensor(rnd, 0.5, e, e);
+        Tensor outB = randomTensor(rnd, 0.5, e);
+        MultiHeadAttention mha = MultiHeadAttention.fromPyTorch(2, qW, kW, vW, inB, outW, outB);
+        assertEquals(6, mha.kdim());
+        assertEquals(4, mha.vdim());
+        assertArrayEquals(kW.data(), mha.kProj().weight().data());
+        assertArrayEquals(slice(inB, 1, e).data(), mha.kProj().bias().orElseThrow().data());
+        assertArrayEquals(slice(inB, 2, e).data(), mha.vProj().bias().orElseThrow().data());
+        Tensor x = randomTensor(rnd, 1, 2, 3, e);
+        Tensor kc = randomTensor(rnd, 1, 2, 5, 6);
+        Tensor vc = randomTensor(rnd, 1, 2, 5, 4);
+        Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(kc), d(vc), 2, 3, 5, false, null, null, null);
+        assertClose(want.out(), mha.crossAttention(ENGINES.get(Backend.REFERENCE), x, kc, vc, null).output().data(),
+                2e-5, "output");
+        assertIae(() -> MultiHeadAttention.fromPyTorch(2, qW, kW, vW, Tensor.zeros(e), outW, outB), "inProjBias",
+                "[24]", "[8]");
+        assertIae(() -> MultiHeadAttention.fromPyTorch(2, qW, Tensor.zeros(4, 6), vW, inB, outW, outB),
+                "kProj weight", "[8, 6]", "[4, 6]");
+    }
+
     /** Rows {@code part*e .. part*e+e-1} of a [3E, E] matrix, or elements of a [3E] vector. */
     private static Tensor slice(Tensor t, int part, int e) {
         int width = t.rank() == 2 ? e : 1;
