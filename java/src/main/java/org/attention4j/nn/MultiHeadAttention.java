@@ -462,22 +462,21 @@ public final class MultiHeadAttention {
                 throw new IllegalArgumentException("alibiSlopes has " + alibiSlopes.length + " entries but there are H="
                         + numHeads + " heads");
             }
-            if (inProj != null) {
-                unpackInProj();
-            }
+            Tensor[][] qkv = inProj != null ? unpackInProj() : new Tensor[][] {q, k, v};
             SplittableRandom root = new SplittableRandom(seed);
             SplittableRandom rq = root.split();
             SplittableRandom rk = root.split();
             SplittableRandom rv = root.split();
             SplittableRandom ro = root.split();
-            Linear lq = make(q, "qProj", embedDim, embedDim, rq, false);
-            Linear lk = make(k, "kProj", kvWidth, kdim, rk, false);
-            Linear lv = make(v, "vProj", kvWidth, vdim, rv, false);
+            Linear lq = make(qkv[0], "qProj", embedDim, embedDim, rq, false);
+            Linear lk = make(qkv[1], "kProj", kvWidth, kdim, rk, false);
+            Linear lv = make(qkv[2], "vProj", kvWidth, vdim, rv, false);
             Linear lo = make(o, "outProj", embedDim, embedDim, ro, true);
             return new MultiHeadAttention(this, lq, lk, lv, lo);
         }
 
-        private void unpackInProj() {
+        /** The packed projection as {@code {{Wq, bq}, {Wk, bk}, {Wv, bv}}}; the builder is left unchanged. */
+        private Tensor[][] unpackInProj() {
             if (q != null || k != null || v != null) {
                 throw new IllegalArgumentException("give either inProj or qProj/kProj/vProj, not both");
             }
@@ -492,9 +491,7 @@ public final class MultiHeadAttention {
             }
             Tensor[] w = PackedProjections.split3(inProj[0], "inProj weight");
             Tensor[] b = PackedProjections.split3(inProj[1], "inProj bias");
-            q = new Tensor[] {w[0], b[0]};
-            k = new Tensor[] {w[1], b[1]};
-            v = new Tensor[] {w[2], b[2]};
+            return new Tensor[][] {{w[0], b[0]}, {w[1], b[1]}, {w[2], b[2]}};
         }
 
         private Linear make(Tensor[] given, String name, int out, int in, SplittableRandom rnd, boolean isOutput) {

@@ -206,6 +206,11 @@ class MultiHeadAttentionTest {
         AttentionEngine ref = ENGINES.get(Backend.REFERENCE);
         assertArrayEquals(separate.selfAttention(ref, x).output().data(), packed.selfAttention(ref, x).output().data());
 
+        // A builder may build more than once.
+        MultiHeadAttention.Builder builder = MultiHeadAttention.builder(e, 3).inProj(inW, inB).outProj(outW, outB);
+        builder.build();
+        assertArrayEquals(packed.qProj().weight().data(), builder.build().qProj().weight().data());
+
         MultiHeadAttention noBias = MultiHeadAttention.fromPyTorch(3, inW, null, outW, null);
         assertEquals(false, noBias.qProj().hasBias());
         assertEquals(false, noBias.outProj().hasBias());
