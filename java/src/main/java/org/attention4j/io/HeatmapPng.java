@@ -24,7 +24,8 @@ import org.attention4j.Tensor;
  *       {@link #NAN_RGB}, a cyan that the map never produces.</li>
  *   <li>Range: {@code [min(0, smallest finite value), largest finite value]} unless given; values outside it are
  *       clamped (so {@code +inf} is drawn in the top colour, {@code -inf} in the bottom one). On a log scale the
- *       lower end defaults to {@code max * 1e-6} and values at or below it take the bottom colour.</li>
+ *       lower end defaults to the smallest positive value, but no lower than {@code max * 1e-6}; values at or
+ *       below it (zeros, masked keys) take the bottom colour.</li>
  *   <li>Size: small matrices are enlarged by whole-pixel nearest-neighbour blocks until each side is at least
  *       {@code minSide} pixels (where that keeps it within {@code maxSide}); a side longer than {@code maxSide}
  *       is reduced by max-pooling, so a one-cell-wide diagonal survives the reduction. A pooled block holding a
@@ -192,12 +193,15 @@ public final class HeatmapPng {
         double top = hi;
         double bottom = lo;
         if (Double.isNaN(top) || Double.isNaN(bottom)) {
-            double mx = Double.NEGATIVE_INFINITY, mn = Double.POSITIVE_INFINITY;
+            double mx = Double.NEGATIVE_INFINITY, mn = Double.POSITIVE_INFINITY, minPositive = Double.POSITIVE_INFINITY;
             for (int i = offset; i < offset + n; i++) {
                 float x = data[i];
                 if (Float.isFinite(x)) {
                     mx = Math.max(mx, x);
                     mn = Math.min(mn, x);
+                    if (x > 0) {
+                        minPositive = Math.min(minPositive, x);
+                    }
                 }
             }
             if (Double.isNaN(top)) {
@@ -205,7 +209,8 @@ public final class HeatmapPng {
             }
             if (Double.isNaN(bottom)) {
                 if (scale == Scale.LOG) {
-                    bottom = top > 0 ? top * DEFAULT_LOG_FLOOR : Double.NaN;
+                    // The whole colour map for the decades present, but no more than DEFAULT_LOG_FLOOR's worth.
+                    bottom = top > 0 ? Math.max(top * DEFAULT_LOG_FLOOR, Math.min(minPositive, top)) : Double.NaN;
                 } else {
                     bottom = mn == Double.POSITIVE_INFINITY ? 0.0 : Math.min(0.0, mn);
                 }

@@ -149,6 +149,18 @@ class HeatmapPngTest {
         // Linear scale on the same data puts 1e-3 at the bottom.
         BufferedImage lin = HeatmapPng.builder().sides(1, 1024).build().render(m, 0, 1, 4);
         assertEquals(HeatmapPng.color(0.001), rgb(lin, 1, 0));
+        // Fewer decades than the floor allows: the smallest positive value takes the bottom colour.
+        float[] narrow = {0.01f, 0.1f, 1f, 0f};
+        BufferedImage n = HeatmapPng.builder().log(true).sides(1, 1024).build().render(narrow, 0, 1, 4);
+        assertEquals(HeatmapPng.color(0.0), rgb(n, 0, 0));
+        assertEquals(HeatmapPng.color(0.5), rgb(n, 1, 0));
+        assertEquals(HeatmapPng.color(1.0), rgb(n, 2, 0));
+        assertEquals(HeatmapPng.color(0.0), rgb(n, 3, 0));
+        // Far more decades than the floor: clamped at max * 1e-6.
+        float[] wide = {1e-20f, 1e-3f, 1f};
+        BufferedImage w = HeatmapPng.builder().log(true).sides(1, 1024).build().render(wide, 0, 1, 3);
+        assertEquals(HeatmapPng.color(0.0), rgb(w, 0, 0));
+        assertEquals(HeatmapPng.color(0.5), rgb(w, 1, 0));
     }
 
     @Test
