@@ -143,8 +143,14 @@ public final class DemoCommand implements Callable<Integer> {
         row.weights = mapped.weights().orElseThrow(() -> new IllegalStateException(
                 "backend " + row.backend + " returned no weights although they were asked for"));
         row.errWeights = maxAbsDiff(row.weights, refW);
-        row.ok = row.errOut <= tolerance(refOut) && row.errWeights <= tolerance(refW);
+        row.ok = withinTolerance(timedResult.output(), refOut) && withinTolerance(mapped.output(), refOut)
+                && withinTolerance(row.weights, refW);
         return row;
+    }
+
+    /** The demo's check: {@code max|got - ref| <= REL_TOL * max|ref| + ABS_TOL}, false on NaN or shape mismatch. */
+    static boolean withinTolerance(Tensor got, Tensor ref) {
+        return maxAbsDiff(got, ref) <= tolerance(ref);
     }
 
     private static double tolerance(Tensor ref) {

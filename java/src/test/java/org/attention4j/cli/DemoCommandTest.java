@@ -89,6 +89,20 @@ class DemoCommandTest {
     }
 
     @Test
+    void toleranceIsRelativeToTheLargestReferenceValue() {
+        Tensor ref = Tensor.of(new float[] {100, -50, 0}, 3);
+        assertTrue(DemoCommand.withinTolerance(ref.copy(), ref));
+        // Bound 1e-4 * 100 + 1e-6 = 0.010001.
+        assertTrue(DemoCommand.withinTolerance(Tensor.of(new float[] {100, -50, 0.0099f}, 3), ref));
+        assertFalse(DemoCommand.withinTolerance(Tensor.of(new float[] {100, -50, 0.0102f}, 3), ref));
+        assertFalse(DemoCommand.withinTolerance(Tensor.of(new float[] {100, Float.NaN, 0}, 3), ref));
+        assertFalse(DemoCommand.withinTolerance(Tensor.of(new float[] {100, -50, 0, 0}, 4), ref));
+        Tensor zeros = Tensor.zeros(2);
+        assertTrue(DemoCommand.withinTolerance(Tensor.of(new float[] {1e-7f, 0}, 2), zeros), "absolute floor");
+        assertFalse(DemoCommand.withinTolerance(Tensor.of(new float[] {1e-5f, 0}, 2), zeros));
+    }
+
+    @Test
     void flopsCountOnlyCausallyVisiblePairs() {
         var cases = DemoCases.all(1);
         DemoCases.Case self = cases.get(0);
