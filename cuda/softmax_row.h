@@ -25,6 +25,7 @@ struct A4jRow {
     float slope;               // ALiBi slope of head h, 0 without ALiBi
     int diag;                  // i + Nk - Nq
     int jBegin, jEnd;          // visible interval from key length, causal, window
+    bool ldg;                  // s is global memory that may go through the read-only cache (not shared memory)
 };
 
 // Row r = ((b*Hq + h)*Nq + i) of S [B*Hq*Nq, Nk]; the arguments are the kernels' MASKARGS.
@@ -48,6 +49,7 @@ A4J_HD A4jRow a4j_make_row(const float* S, long long row, int B, int Hq, int Nq,
     r.diag = i + Nk - Nq;
     int kvLen = kvLengths ? kvLengths[b] : Nk;
     a4j_visible_range(i, Nq, Nk, kvLen, causal, windowLeft, windowRight, &r.jBegin, &r.jEnd);
+    r.ldg = true;
     return r;
 }
 
@@ -109,6 +111,35 @@ A4J_HD void a4j_store_p4(T* p, bool vector, float a, float b, float c, float d) 
     p[3] = a4j_from_float<T>(d);
 }
 
+// 16-byte store of 4 floats; p is 16-byte aligned.
+A4J_HD void a4j_store4f(float* p, A4jF4 v) {
+#ifdef __CUDA_ARCH__
+    *reinterpret_cast<float4*>(p) = make_float4(v.x, v.y, v.z, v.w);
+#else
+    p[0] = v.x;
+    p[1] = v.y;
+    p[2] = v.z;
+    p[3] = v.w;
+#endif
+}
+
+// Version 3: thread t of nt copies the visible keys of the row into cacheBase (16-byte aligned, Nk + 3 floats)
+// and returns the row re-pointed at the copy. The copy is shifted so that cache + j has the same address
+// modulo 16 as the global s + j: the head/body/tail split, and thus P's vector stores, stay as in version 1.
+// The caller must synchronise the block before reading the copy.
+A4J_HD A4jRow a4j_cache_row(const A4jRow& r, float* cacheBase, int t, int nt) {
+    A4jRow c = r;
+    c.s = cacheBase + ((reinterpret_cast<uintptr_t>(r.s) >> 2) & 3);
+    c.ldg = false;
+    if (r.jBegin >= r.jEnd) return c;
+    A4jSpan sp = a4j_span(r.s, r.jBegin, r.jEnd);
+    float* dst = const_cast<float*>(c.s);
+    for (int j = sp.a + t; j < sp.body; j += nt) dst[j] = r.s[j];
+    for (int j = sp.tail + t; j < sp.e; j += nt) dst[j] = r.s[j];
+    for (int j = sp.body + 4 * t; j < sp.tail; j += 4 * nt) a4j_store4f(dst + j, a4j_load4(r.s + j, true));
+    return c;
+}
+
 // Thread t of nt: its (max, sum) over the visible keys of the row that fall in [c0, c1).
 A4J_HD void a4j_thread_stats(const A4jRow& r, int c0, int c1, int t, int nt, float& m, float& l) {
     int a = c0 > r.jBegin ? c0 : r.jBegin;
@@ -120,7 +151,7 @@ A4J_HD void a4j_thread_stats(const A4jRow& r, int c0, int c1, int t, int nt, flo
     for (int j = sp.a + t; j < sp.body; j += nt) a4j_stat_add(m, l, a4j_key_score(r, j, r.s[j]));
     for (int j = sp.tail + t; j < sp.e; j += nt) a4j_stat_add(m, l, a4j_key_score(r, j, r.s[j]));
     for (int j = sp.body + 4 * t; j < sp.tail; j += 4 * nt) {
-        A4jF4 v = a4j_load4(r.s + j, true);
+        A4jF4 v = a4j_load4(r.s + j, r.ldg);
         a4j_stat_add(m, l, a4j_key_score(r, j, v.x));
         a4j_stat_add(m, l, a4j_key_score(r, j + 1, v.y));
         a4j_stat_add(m, l, a4j_key_score(r, j + 2, v.z));

@@ -1,7 +1,8 @@
 /*
 Validate-then-benchmark for cuda/softmax.cu (llm.c dev/cuda style).
 
-Every kernel version (1: a4j_softmax_{f32,f16,bf16}; 2: a4j_softmax_split_stats + a4j_softmax_split_finish_*)
+Every kernel version (1: a4j_softmax_{f32,f16,bf16}; 2: a4j_softmax_split_stats + a4j_softmax_split_finish_*;
+3: a4j_softmax_cached_*, where the row fits its shared memory)
 runs on fresh random scores over awkward shapes (Nk 1, 97, 1023, 1025, 131072; Nq 1, 3, 113) and every mask
 combination, outputs NaN-poisoned first, and is checked against the double-precision CPU reference
 (softmax_ref.h); fp32 P also in place over S. Only versions that passed are then timed: GB/s (read S + write P)
@@ -43,14 +44,17 @@ template <typename T> struct Kernels;
 template <> struct Kernels<float> {
     static constexpr auto v1 = a4j_softmax_f32;
     static constexpr auto finish = a4j_softmax_split_finish_f32;
+    static constexpr auto cached = a4j_softmax_cached_f32;
 };
 template <> struct Kernels<__half> {
     static constexpr auto v1 = a4j_softmax_f16;
     static constexpr auto finish = a4j_softmax_split_finish_f16;
+    static constexpr auto cached = a4j_softmax_cached_f16;
 };
 template <> struct Kernels<__nv_bfloat16> {
     static constexpr auto v1 = a4j_softmax_bf16;
     static constexpr auto finish = a4j_softmax_split_finish_bf16;
+    static constexpr auto cached = a4j_softmax_cached_bf16;
 };
 
 // The host rule of cuda/README.md for version 2's chunk length.
@@ -62,6 +66,9 @@ static int choose_chunk_len(long long rows, int Nk, int sms) {
 }
 
 static size_t smem_bytes(int block) { return 8 * (block / 32); }
+// Version 3: the (max, sum) slots padded to 16 bytes, then Nk + 3 floats of row cache (cuda/README.md).
+static size_t smem_bytes_cached(int block, int Nk) { return 16 * ((block / 32 + 1) / 2) + 4 * ((size_t)Nk + 3); }
+static bool cached_fits(int block, int Nk) { return smem_bytes_cached(block, Nk) <= 48 * 1024; }
 
 template <typename T>
 static void launch(int version, const SoftmaxProblem& q, const DeviceProblem& d, const float* S, T* P, float* lse,
@@ -71,6 +78,9 @@ static void launch(int version, const SoftmaxProblem& q, const DeviceProblem& d,
     long long rowBlocks = gridCap > 0 ? std::min(rows, gridCap) : rows;
     if (version == 1) {
         Kernels<T>::v1<<<grid_for(rowBlocks, 1), block, smem_bytes(block)>>>(S, P, lse, DEV_MASK_ARGS(q, d));
+    } else if (version == 3) {
+        Kernels<T>::cached<<<grid_for(rowBlocks, 1), block, smem_bytes_cached(block, q.Nk)>>>(S, P, lse,
+                                                                                               DEV_MASK_ARGS(q, d));
     } else {
         dim3 grid(a4j_num_chunks(q.Nk, chunkLen), (unsigned)std::min(rowBlocks, 65535LL));
         a4j_softmax_split_stats<<<grid, block, smem_bytes(block)>>>(S, partial, chunkLen, DEV_MASK_ARGS(q, d));
@@ -179,7 +189,8 @@ static void validate_all() {
             int block = 32 << (problems % 6);  // 32 .. 1024
             int chunkLen = huge ? 8192 : 4 * (1 + problems % 9);
             long long cap = problems % 2 ? 5 : 0;
-            for (int version = 1; version <= 2; version++) {
+            for (int version = 1; version <= 3; version++) {
+                if (version == 3 && !cached_fits(block, q.Nk)) continue;  // its shared memory holds the row
                 validate<float>(version, q, s, ref.data(), refLse.data(), naiveP, naiveLse, block, chunkLen, false, label, cap);
                 validate<float>(version, q, s, ref.data(), refLse.data(), naiveP, naiveLse, block, chunkLen, true, label, cap);
                 validate<__half>(version, q, s, ref.data(), refLse.data(), naiveP, naiveLse, block, chunkLen, false, label, cap);
@@ -188,7 +199,7 @@ static void validate_all() {
             problems++;
         }
     }
-    std::printf("validation: %d problems x {v1, v2} x {f32, f32 in place, f16, bf16}: %s\n", problems,
+    std::printf("validation: %d problems x {v1, v2, v3 where Nk fits} x {f32, f32 in place, f16, bf16}: %s\n", problems,
                 failures ? "FAILED" : "all match the CPU reference");
 }
 
@@ -247,10 +258,17 @@ int main() {
     for (int block : {32, 64, 128, 256}) {
         bench_one<float>("short rows B*H=256 N=128", 256, 128, 128, 0, 1, block);
     }
+    for (int block : {256, 512}) {
+        bench_one<float>("prefill H=8 N=2048", 8, 2048, 2048, 0, 3, block);
+    }
     bench_one<__half>("prefill H=8 N=2048", 8, 2048, 2048, 0, 1, 256);
+    bench_one<__half>("prefill H=8 N=2048", 8, 2048, 2048, 0, 3, 256);
+    bench_one<float>("prefill B*H=32 N=8192", 32, 8192, 8192, 0, 1, 512);
+    bench_one<float>("prefill B*H=32 N=8192", 32, 8192, 8192, 0, 3, 512);
     bench_one<__nv_bfloat16>("prefill H=8 N=2048", 8, 2048, 2048, 0, 1, 256);
     bench_one<float>("prefill B*H=32 N=4096", 32, 4096, 4096, 0, 1, 512);
     bench_one<float>("causal B*H=32 N=4096", 32, 4096, 4096, 1, 1, 512);
+    bench_one<float>("causal B*H=32 N=4096", 32, 4096, 4096, 1, 3, 512);
     bench_one<float>("decode rows=32 Nk=128k", 32, 1, 131072, 0, 1, 1024);
     bench_one<float>("decode rows=32 Nk=128k", 32, 1, 131072, 0, 2, 256);
     bench_one<__half>("decode rows=32 Nk=128k", 32, 1, 131072, 0, 2, 256);

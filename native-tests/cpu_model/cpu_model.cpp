@@ -8,7 +8,7 @@
 //  3. reference: native-tests/softmax_ref.h (the CPU reference the GPU tests trust) equals a brute-force
 //     long-double definition that materialises the broadcast masks by NumPy indexing, for every mask combo.
 //  4. kernel emulation: the kernels' own per-row code (cuda/softmax_row.h) run thread by thread with the
-//     kernels' reduction order, versions 1 and 2, misaligned rows, P in place over S, NaN-poisoned outputs,
+//     kernels' reduction order, versions 1, 2 and 3 (row cached, cache NaN-poisoned), misaligned rows, P in place over S, NaN-poisoned outputs,
 //     Nk 1..131072, every mask combination, checked against the reference.
 //  5. rope: the angle math of cuda/rope_math.h against long double, positions up to 2^31-1; the kernel's
 //     per-pair indexing (a4j_rope_pair) run over every thread index against the spec's rotation of x [B,H,N,D]
@@ -309,6 +309,27 @@ static void emulate_v1(const SoftmaxProblem& q, const float* S, float* P, float*
     }
 }
 
+// Version 3: a4j_softmax_rows_cached: the row copied to a 16-byte-aligned "shared memory" buffer first,
+// poisoned with NaN so that reading a key the copy skipped shows up.
+static void emulate_v3(const SoftmaxProblem& q, const float* S, float* P, float* lse, int nt) {
+    std::vector<float> smem(q.Nk + 3 + 8);
+    float* cache = smem.data() + ((4 - (reinterpret_cast<uintptr_t>(smem.data()) >> 2) % 4) % 4);
+    for (long long row = 0; row < q.rows(); row++) {
+        std::fill(smem.begin(), smem.end(), NAN);
+        A4jRow g = a4j_make_row(EMU_ROW_ARGS(q, S));
+        A4jRow r = g;
+        for (int t = 0; t < nt; t++) r = a4j_cache_row(g, cache, t, nt);
+        CHECK(((reinterpret_cast<uintptr_t>(r.s) ^ reinterpret_cast<uintptr_t>(g.s)) & 15) == 0,
+              "cached row keeps the global row's 16-byte alignment");
+        CHECK(r.s >= cache && r.s + q.Nk <= cache + q.Nk + 3, "cached row inside the Nk + 3 floats");
+        std::vector<float> m(nt), l(nt);
+        for (int t = 0; t < nt; t++) a4j_thread_stats(r, 0, q.Nk, t, nt, m[t], l[t]);
+        emulate_block_stats(m, l);
+        for (int t = 0; t < nt; t++) a4j_write_p(r, P + row * q.Nk, 0, q.Nk, m[t], l[t], t, nt);
+        lse[row] = a4j_lse(m[0], l[0]);
+    }
+}
+
 // Version 2: a4j_softmax_split_stats over every (chunk, row), then a4j_softmax_split_finish.
 static void emulate_v2(const SoftmaxProblem& q, const float* S, float* P, float* lse, int nt, int chunkLen) {
     int numChunks = a4j_num_chunks(q.Nk, chunkLen);
@@ -352,7 +373,7 @@ static void check_emulated(const SoftmaxProblem& q, EmuStats& st, int nt, int ch
     std::vector<float> s = random_scores(n);
     std::vector<double> ref(n), refLse(q.rows());
     softmax_reference(q, s.data(), ref.data(), refLse.data());
-    for (int version = 1; version <= 2; version++) {
+    for (int version = 1; version <= 3; version++) {
         // Offsets of 0..3 floats from a 16-byte boundary exercise every head/body/tail split.
         std::vector<float> sBuf(n + 8), pBuf(n + 8, NAN);
         float* S = sBuf.data() + ((4 - (reinterpret_cast<uintptr_t>(sBuf.data()) >> 2) % 4) % 4) + misalign;
@@ -360,7 +381,8 @@ static void check_emulated(const SoftmaxProblem& q, EmuStats& st, int nt, int ch
         float* P = inPlace ? S : pBuf.data() + (misalign + version) % 4;
         std::vector<float> lse(q.rows(), NAN);
         if (version == 1) emulate_v1(q, S, P, lse.data(), nt);
-        else emulate_v2(q, S, P, lse.data(), nt, chunkLen);
+        else if (version == 2) emulate_v2(q, S, P, lse.data(), nt, chunkLen);
+        else emulate_v3(q, S, P, lse.data(), nt);
         for (long long k = 0; k < n; k++) {
             double e = std::fabs(P[k] - ref[k]);
             if (ref[k] == 0.0) {
@@ -424,7 +446,7 @@ static void check_kernel_emulation() {
         emulate_v1(q, s.data(), p.data(), lse.data(), 32);
         CHECK(std::isnan(lse[0]) && p[4] == 0.0f && std::isnan(p[0]), "NaN row: lse %g p0 %g p4 %g", lse[0], p[0], p[4]);
     }
-    std::printf("kernel emulation: %d problems x (v1, v2) match the reference (worst |dP| %.2e, lse rel %.2e)\n",
+    std::printf("kernel emulation: %d problems x (v1, v2, v3) match the reference (worst |dP| %.2e, lse rel %.2e)\n",
                 st.problems, st.worstP, st.worstLse);
 }
 
