@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * How one attention problem maps onto cuBLAS: the GEMMs of every query-row chunk and the workspace they need.
- * Pure arithmetic, computed on the host and unit-tested against a CPU emulation of cuBLAS.
+ * How one attention problem maps onto cuBLAS and the softmax kernel: the GEMMs of every chunk, the workspace
+ * they need, and the offsets of the kernel's per-batch and per-head arguments. Pure arithmetic, computed on the
+ * host and unit-tested against a CPU emulation of cuBLAS and of the kernel's documented semantics.
  *
  * <h2>Row-major tensors through a column-major BLAS</h2>
  * A row-major {@code [rows, cols]} matrix is, to cuBLAS, the column-major {@code cols x rows} matrix (its
@@ -21,43 +22,64 @@ import java.util.List;
  * </ul>
  * No copy of K or V is made for grouped-query attention.
  *
- * <h2>Chunks of query rows</h2>
- * The scores need {@code B*Hq*Nq*Nk} elements. When that exceeds the workspace limit, the queries are processed
- * {@link #rowsPerChunk()} rows at a time; the workspace then holds {@code [B, Hq, r, Nk]} for rows
- * {@code i0 .. i0+r-1}. The {@code g} heads of a group are then no longer adjacent in Q, so each chunk issues
- * {@code g} GEMMs of {@code n = r} instead of one of {@code n = g*Nq}. O is written in place in its final
- * layout in both cases.
+ * <h2>Chunks</h2>
+ * The scores need {@code B*Hq*Nq*Nk} elements. When that exceeds the workspace, the (batch, query head) pairs
+ * are processed in chunks, each a contiguous range of the flattened index {@code b*Hq + h}: whole batches when a
+ * batch fits, else whole key/value groups of one batch, else query heads of one group. Each chunk is one score
+ * GEMM, one softmax launch (its batch and head origin passed as offset pointers, which the kernel's indexing
+ * allows) and one value GEMM writing O in place. A single head's {@code Nq x Nk} scores are the smallest unit:
+ * the kernel indexes rows from query 0, so query rows are not split.
  *
- * @param batch        B
- * @param heads        Hq
- * @param kvHeads      Hkv
- * @param nq           Nq
- * @param nk           Nk
- * @param dim          D
- * @param valueDim     Dv
- * @param scoresAlpha  the factor of the score GEMM (the scale, or 1 when the softmax kernel applies it)
- * @param rowsPerChunk query rows per chunk
- * @param chunks       the chunks, in order
+ * @param batch         B
+ * @param heads         Hq
+ * @param kvHeads       Hkv
+ * @param nq            Nq
+ * @param nk            Nk
+ * @param dim           D
+ * @param valueDim      Dv
+ * @param headsPerChunk the most (batch, head) pairs one chunk holds
+ * @param chunks        the chunks, in order
  */
-record AttentionPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim, float scoresAlpha,
-                     int rowsPerChunk, List<Chunk> chunks) {
+record AttentionPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim, int headsPerChunk,
+                     List<Chunk> chunks) {
 
     /**
-     * One chunk of query rows.
+     * One chunk: the (batch, query head) pairs {@code f0 .. f0+count-1} of the flattened index {@code b*Hq + h},
+     * which are batches {@code b0 .. b0+nb-1} and, within them, heads {@code h0 .. h0+nh-1} (all heads when
+     * {@code nb > 1}).
      *
-     * @param row0   first query row
-     * @param rows   number of query rows
-     * @param scores GEMMs writing the workspace {@code S [B, Hq, rows, Nk]} from K and Q
-     * @param values GEMMs writing O from V and the workspace {@code P [B, Hq, rows, Nk]}
+     * @param f0     first flattened (batch, head) pair
+     * @param b0     first batch
+     * @param nb     batches (the kernel's B)
+     * @param h0     first query head within the batch
+     * @param nh     query heads per batch (the kernel's Hq)
+     * @param scores the GEMM writing the workspace {@code S [nb*nh, Nq, Nk]} from K and Q
+     * @param values the GEMM writing O from V and the workspace {@code P}
      */
-    record Chunk(int row0, int rows, List<GemmCall> scores, List<GemmCall> values) {
+    record Chunk(int f0, int b0, int nb, int h0, int nh, GemmCall scores, GemmCall values) {
+
+        /** (batch, head) pairs in this chunk. */
+        int count() {
+            return nb * nh;
+        }
+
+        /** First score row of this chunk in {@code [B*Hq*Nq]}: where its log-sum-exp goes. */
+        long firstRow(int nq) {
+            return (long) f0 * nq;
+        }
+
+        /** Element offset of this chunk's origin {@code (b0, h0, 0, 0)} in a mask with the given strides. */
+        long maskOffset(long[] strides) {
+            return strides == null ? 0 : b0 * strides[0] + h0 * strides[1];
+        }
     }
 
     /**
      * Plans a problem.
      *
-     * @param workspaceElements the most score elements one chunk may hold ({@code B*Hq*r*Nk <= this}); at least
-     *                          one row per chunk is always planned
+     * @param scoresAlpha       the factor of the score GEMM (1 when the softmax kernel applies the scale)
+     * @param workspaceElements the most score elements one chunk should hold; one head's {@code Nq*Nk} is
+     *                          always allowed
      */
     static AttentionPlan of(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim,
                             float scoresAlpha, long workspaceElements) {
@@ -66,45 +88,69 @@ record AttentionPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim,
             throw new IllegalArgumentException("cannot plan B=" + batch + " Hq=" + heads + " Hkv=" + kvHeads + " Nq="
                     + nq + " Nk=" + nk + " D=" + dim + " Dv=" + valueDim);
         }
-        int r = rowsPerChunk(batch, heads, nq, nk, workspaceElements);
         int g = heads / kvHeads;
-        int bh = batch * kvHeads;
+        long perHead = (long) nq * nk;
+        long fit = Math.max(1, workspaceElements / perHead);
         List<Chunk> chunks = new ArrayList<>();
-        for (int i0 = 0; i0 < nq; i0 += r) {
-            int rows = Math.min(r, nq - i0);
-            List<GemmCall> scores = new ArrayList<>();
-            List<GemmCall> values = new ArrayList<>();
-            // Whole query range: the group's heads are adjacent, one GEMM covers them; else one per head.
-            int segments = rows == nq ? 1 : g;
-            int n = rows == nq ? g * nq : rows;
-            for (int j = 0; j < segments; j++) {
-                long qOff = ((long) j * nq + i0) * dim;
-                long wOff = (long) j * rows * nk;          // workspace [B*Hkv, g, rows, Nk]
-                long oOff = ((long) j * nq + i0) * valueDim;
-                scores.add(new GemmCall(true, false, nk, n, dim, scoresAlpha, 0f,
-                        0, dim, (long) nk * dim,
-                        qOff, dim, (long) g * nq * dim,
-                        wOff, nk, (long) g * rows * nk, bh).check());
-                values.add(new GemmCall(false, false, valueDim, n, nk, 1f, 0f,
-                        0, valueDim, (long) nk * valueDim,
-                        wOff, nk, (long) g * rows * nk,
-                        oOff, valueDim, (long) g * nq * valueDim, bh).check());
+        int per;
+        if (fit >= heads) {
+            int nbPer = (int) Math.min(batch, fit / heads);
+            per = nbPer * heads;
+            for (int b0 = 0; b0 < batch; b0 += nbPer) {
+                int nb = Math.min(nbPer, batch - b0);
+                chunks.add(chunk(b0, nb, 0, heads, heads, g, nq, nk, dim, valueDim, scoresAlpha));
             }
-            chunks.add(new Chunk(i0, rows, List.copyOf(scores), List.copyOf(values)));
+        } else {
+            // Within one batch: whole groups when one fits, else parts of a group.
+            int step = fit >= g ? (int) (fit / g) * g : (int) fit;
+            per = step;
+            for (int b = 0; b < batch; b++) {
+                for (int h0 = 0; h0 < heads; ) {
+                    int nh = Math.min(step, heads - h0);
+                    if (step < g) {
+                        nh = Math.min(nh, g - h0 % g);           // never cross a group boundary
+                    }
+                    chunks.add(chunk(b, 1, h0, nh, heads, g, nq, nk, dim, valueDim, scoresAlpha));
+                    h0 += nh;
+                }
+            }
         }
-        return new AttentionPlan(batch, heads, kvHeads, nq, nk, dim, valueDim, scoresAlpha, r, List.copyOf(chunks));
+        return new AttentionPlan(batch, heads, kvHeads, nq, nk, dim, valueDim, per, List.copyOf(chunks));
     }
 
-    /** Query rows per chunk so that {@code B*Hq*r*Nk <= workspaceElements}, between 1 and Nq. */
-    static int rowsPerChunk(int batch, int heads, int nq, int nk, long workspaceElements) {
-        long perRow = (long) batch * heads * nk;
-        long r = workspaceElements / perRow;
-        return (int) Math.max(1, Math.min(nq, r));
+    private static Chunk chunk(int b0, int nb, int h0, int nh, int heads, int g, int nq, int nk, int dim,
+                               int valueDim, float alpha) {
+        int f0 = b0 * heads + h0;
+        int units;
+        int n;
+        if (nh % g == 0 && h0 % g == 0) {
+            // Whole groups: batched over the key/value heads t = f0/g .., n = g*Nq.
+            units = nb * nh / g;
+            n = g * nq;
+        } else {
+            // Heads h0 .. h0+nh-1 of one group: adjacent in Q, one GEMM with n = nh*Nq against one K.
+            units = 1;
+            n = nh * nq;
+        }
+        int t0 = f0 / g;
+        GemmCall s = new GemmCall(true, false, nk, n, dim, alpha, 0f,
+                (long) t0 * nk * dim, dim, (long) nk * dim,
+                (long) f0 * nq * dim, dim, (long) n * dim,
+                0, nk, (long) n * nk, units);
+        GemmCall o = new GemmCall(false, false, valueDim, n, nk, 1f, 0f,
+                (long) t0 * nk * valueDim, valueDim, (long) nk * valueDim,
+                0, nk, (long) n * nk,
+                (long) f0 * nq * valueDim, valueDim, (long) n * valueDim, units);
+        return new Chunk(f0, b0, nb, h0, nh, s.check(), o.check());
     }
 
-    /** Elements of the score workspace one chunk uses: {@code B*Hq*r*Nk}. */
+    /** Elements of the score workspace the largest chunk uses. */
     long workspaceElements() {
-        return (long) batch * heads * rowsPerChunk * nk;
+        long most = 0;
+        for (Chunk c : chunks) {
+            most = Math.max(most, (long) c.count() * nq * nk);
+        }
+        return most;
     }
 
     /** Hq / Hkv. */

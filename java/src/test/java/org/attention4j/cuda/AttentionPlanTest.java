@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.Random;
 
-import org.attention4j.AttentionEngine;
+import org.attention4j.AttentionMask;
 import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
-import org.attention4j.Backend;
+import org.attention4j.Causal;
 import org.attention4j.Tensor;
+import org.attention4j.cpu.ReferenceBackend;
+import org.attention4j.spi.AttentionProblem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,73 +29,102 @@ class AttentionPlanTest {
     @CsvSource({
             "1, 1, 1, 1, 1, 1, 1, 1000000",
             "2, 4, 4, 5, 7, 3, 2, 1000000",
-            "2, 6, 2, 5, 7, 3, 4, 1000000",     // GQA g=3, whole range
+            "2, 6, 2, 5, 7, 3, 4, 1000000",     // GQA g=3, one chunk
             "1, 8, 1, 9, 4, 5, 5, 1000000",     // MQA
-            "2, 6, 2, 5, 7, 3, 4, 84",          // GQA, chunks of 1 row (B*Hq*Nk = 84)
-            "2, 6, 2, 5, 7, 3, 4, 200",         // chunks of 2 rows, last chunk shorter
-            "1, 4, 2, 13, 3, 6, 1, 30",         // chunks, Nq > Nk, Dv = 1
-            "3, 2, 1, 1, 17, 4, 3, 1",          // workspace below one row: still one row per chunk
+            "3, 6, 2, 5, 7, 3, 4, 420",         // two whole batches per chunk (Hq*Nq*Nk = 210)
+            "2, 6, 2, 5, 7, 3, 4, 105",         // one group (3 heads) per chunk
+            "2, 6, 2, 5, 7, 3, 4, 70",          // two heads per chunk, never crossing a group
+            "1, 4, 2, 13, 3, 6, 1, 40",         // one head per chunk, Nq > Nk, Dv = 1
+            "3, 2, 1, 1, 17, 4, 3, 1",          // workspace below one head: still one head per chunk
     })
     void planMatchesReferenceOnEmulatedCublas(int b, int hq, int hkv, int nq, int nk, int d, int dv, long ws) {
         Random rnd = new Random(31L * nq + nk + ws);
         Tensor q = random(rnd, b, hq, nq, d);
         Tensor k = random(rnd, b, hkv, nk, d);
         Tensor v = random(rnd, b, hkv, nk, dv);
-        double scale = 1.0 / Math.sqrt(d);
-        AttentionPlan plan = AttentionPlan.of(b, hq, hkv, nq, nk, d, dv, (float) scale, ws);
-        assertTrue(plan.workspaceElements() <= Math.max(ws, (long) b * hq * nk));
+        // Every mask at once, with a broadcast float mask, so that the chunk offsets are exercised.
+        int[] kvLengths = new int[b];
+        for (int i = 0; i < b; i++) {
+            kvLengths[i] = i == 1 ? 0 : 1 + rnd.nextInt(nk);
+        }
+        float[] bias = new float[hq * nq * nk];
+        for (int i = 0; i < bias.length; i++) {
+            bias[i] = rnd.nextInt(7) == 0 ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
+        }
+        AttentionOptions opts = AttentionOptions.builder().causal(Causal.TOP_LEFT).kvLengths(kvLengths)
+                .mask(AttentionMask.ofFloat(bias, 1, hq, nq, nk)).alibi().window(nk, -1)
+                .returnLse(true).build();
+        runPlan(q, k, v, opts, ws);
+        runPlan(q, k, v, AttentionOptions.builder().returnLse(true).causal().build(), ws);
+        runPlan(q, k, v, AttentionOptions.builder().returnLse(true).build(), ws);
+    }
+
+    private static void runPlan(Tensor q, Tensor k, Tensor v, AttentionOptions opts, long ws) {
+        AttentionProblem p = AttentionProblem.of(q, k, v, opts);
+        int b = p.batch(), hq = p.heads(), nq = p.nq(), nk = p.nk(), dv = p.valueDim();
+        AttentionPlan plan = AttentionPlan.of(b, hq, p.kvHeads(), nq, nk, p.dim(), dv, 1f, ws);
+        assertTrue(plan.workspaceElements() <= Math.max(ws, (long) nq * nk));
 
         float[] out = new float[b * hq * nq * dv];
+        float[] lse = new float[b * hq * nq];
         Arrays.fill(out, Float.NaN);                      // poisoned: every element must be written
+        Arrays.fill(lse, Float.NaN);
         float[] work = new float[(int) plan.workspaceElements()];
+        float[] probs = new float[work.length];
         int covered = 0;
+        long[] strides = p.maskStrides();
+        int[] kvl = p.hasKvLengths() ? p.options().kvLengths() : null;
         for (AttentionPlan.Chunk c : plan.chunks()) {
-            assertEquals(covered, c.row0(), "chunks are contiguous");
-            covered += c.rows();
+            assertEquals(covered, c.f0(), "chunks are contiguous");
+            covered += c.count();
             Arrays.fill(work, Float.NaN);
-            for (GemmCall g : c.scores()) {
-                CublasEmulator.gemmStridedBatched(g, k.data(), q.data(), work);
-            }
-            softmaxRows(work, b * hq * c.rows(), nk);
-            for (GemmCall g : c.values()) {
-                CublasEmulator.gemmStridedBatched(g, v.data(), work, out);
-            }
+            CublasEmulator.gemmStridedBatched(c.scores(), k.data(), q.data(), work);
+            SoftmaxKernelEmulator.run(work, probs, new SoftmaxKernelEmulator.Args(c.nb(), c.nh(), nq, nk,
+                    (float) p.scale(), p.causal().ordinal(), p.windowLeft(), p.windowRight(), kvl, c.b0(),
+                    null, p.mask() == null ? null : p.mask().floatData(), c.maskOffset(strides), strides,
+                    p.alibiSlopes(), c.h0(), lse, c.firstRow(nq)));
+            CublasEmulator.gemmStridedBatched(c.values(), v.data(), probs, out);
         }
-        assertEquals(nq, covered);
-        AttentionResult ref;
-        try (AttentionEngine e = AttentionEngine.create(Backend.REFERENCE)) {
-            ref = e.attention(q, k, v, AttentionOptions.DEFAULTS);
-        }
-        float[] want = ref.output().data();
+        assertEquals(b * hq, covered);
+        AttentionResult ref = new ReferenceBackend().compute(p);
+        assertClose(ref.output().data(), out, "output");
+        assertClose(ref.logSumExp().orElseThrow().data(), lse, "lse");
+    }
+
+    private static void assertClose(float[] want, float[] got, String what) {
         for (int i = 0; i < want.length; i++) {
-            float err = Math.abs(out[i] - want[i]);
-            assertTrue(err <= 1e-5f + 1e-5f * Math.abs(want[i]), "element " + i + ": " + out[i] + " vs " + want[i]);
+            boolean ok = want[i] == got[i]
+                    || Math.abs(got[i] - want[i]) <= 1e-5f + 1e-5f * Math.abs(want[i]);
+            assertTrue(ok, what + " element " + i + ": " + got[i] + " vs " + want[i]);
         }
     }
 
     @Test
     void groupedHeadsShareOneGemmPerKvHeadWithoutChunks() {
-        AttentionPlan p = AttentionPlan.of(2, 8, 2, 100, 300, 64, 32, 0.125f, Long.MAX_VALUE);
+        AttentionPlan p = AttentionPlan.of(2, 8, 2, 100, 300, 64, 32, 1f, Long.MAX_VALUE);
         assertEquals(1, p.chunks().size());
-        GemmCall s = p.chunks().get(0).scores().get(0);
-        assertEquals(1, p.chunks().get(0).scores().size());
+        GemmCall s = p.chunks().get(0).scores();
         // the parameters spelled out in the class comment
-        assertEquals(new GemmCall(true, false, 300, 4 * 100, 64, 0.125f, 0f, 0, 64, 300L * 64, 0, 64,
+        assertEquals(new GemmCall(true, false, 300, 4 * 100, 64, 1f, 0f, 0, 64, 300L * 64, 0, 64,
                 4L * 100 * 64, 0, 300, 4L * 100 * 300, 4), s);
-        GemmCall o = p.chunks().get(0).values().get(0);
+        GemmCall o = p.chunks().get(0).values();
         assertEquals(new GemmCall(false, false, 32, 400, 300, 1f, 0f, 0, 32, 300L * 32, 0, 300, 400L * 300,
                 0, 32, 400L * 32, 4), o);
     }
 
     @Test
-    void chunkRowsRespectTheWorkspace() {
-        assertEquals(1, AttentionPlan.rowsPerChunk(1, 1, 10, 1000, 5));
-        assertEquals(3, AttentionPlan.rowsPerChunk(2, 2, 10, 10, 120));
-        assertEquals(10, AttentionPlan.rowsPerChunk(2, 2, 10, 10, Long.MAX_VALUE));
-        AttentionPlan p = AttentionPlan.of(1, 4, 2, 10, 10, 8, 8, 1f, 120);
-        assertEquals(4, p.chunks().size());
-        assertEquals(2, p.chunks().get(0).scores().size(), "one GEMM per head of the group when chunked");
-        assertEquals(1, p.chunks().get(3).rows());
+    void chunksRespectTheWorkspaceAndGroups() {
+        AttentionPlan p = AttentionPlan.of(1, 4, 2, 10, 10, 8, 8, 1f, 100);
+        assertEquals(4, p.chunks().size(), "one head per chunk");
+        assertEquals(1, p.chunks().get(0).scores().batch());
+        AttentionPlan whole = AttentionPlan.of(3, 4, 2, 10, 10, 8, 8, 1f, 800);
+        assertEquals(2, whole.chunks().size(), "two batches, then one");
+        assertEquals(2, whole.chunks().get(1).b0());
+        assertEquals(1, whole.chunks().get(1).nb());
+        AttentionPlan parts = AttentionPlan.of(1, 6, 2, 10, 10, 8, 8, 1f, 200);
+        for (AttentionPlan.Chunk c : parts.chunks()) {
+            assertEquals(c.h0() / 3, (c.h0() + c.nh() - 1) / 3, "chunk " + c + " crosses a group");
+        }
     }
 
     @Test
@@ -103,23 +134,6 @@ class AttentionPlanTest {
         GemmCall overlap = new GemmCall(false, false, 4, 4, 4, 1f, 0f, 0, 4, 16, 0, 4, 16, 0, 4, 8, 2);
         assertThrows(IllegalStateException.class, overlap::check);
         assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(1, 3, 2, 1, 1, 1, 1, 1f, 10));
-    }
-
-    /** Plain float64 softmax of each row in place (the fused kernel's job, without masks). */
-    private static void softmaxRows(float[] s, int rows, int n) {
-        for (int r = 0; r < rows; r++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) {
-                max = Math.max(max, s[r * n + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
-                sum += Math.exp(s[r * n + j] - max);
-            }
-            for (int j = 0; j < n; j++) {
-                s[r * n + j] = (float) (Math.exp(s[r * n + j] - max) / sum);
-            }
-        }
     }
 
     static Tensor random(Random rnd, int... shape) {
