@@ -5,10 +5,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import jcuda.CudaException;
+import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
 import jcuda.runtime.JCuda;
 
 /**
@@ -77,11 +80,55 @@ final class CudaProbe {
         if (!KernelResources.present()) {
             missing.add(CudaErrors.NO_KERNELS);
         }
+        if (missing.isEmpty()) {
+            String failure = tryStart(device);
+            if (failure != null) {
+                missing.add(failure);
+            }
+        }
         if (!missing.isEmpty()) {
             return new CudaSupport.Availability(false, String.join("; ", missing));
         }
         String nvcc = KernelResources.properties().getProperty("nvcc.version", "");
         return new CudaSupport.Availability(true, device + (nvcc.isEmpty() ? "" : ", kernels from nvcc " + nvcc));
+    }
+
+    /**
+     * Everything the backend needs at start, tried once so that AUTO can fall back instead of failing later:
+     * the primary context, the kernels' module (a fatbin without code for this GPU fails here) and a cuBLAS
+     * handle. Returns null when all work, else what failed.
+     */
+    private static String tryStart(String device) {
+        CUdevice dev = new CUdevice();
+        CUcontext ctx = new CUcontext();
+        try {
+            JCudaDriver.cuDeviceGet(dev, deviceOrdinal());
+            JCudaDriver.cuDevicePrimaryCtxRetain(ctx, dev);
+        } catch (CudaException e) {
+            return "cannot create a CUDA context on " + device + ": " + e.getMessage();
+        }
+        try {
+            JCudaDriver.cuCtxSetCurrent(ctx);
+            CUmodule module = new CUmodule();
+            try {
+                JCudaDriver.cuModuleLoadData(module, KernelResources.fatbin());
+                JCudaDriver.cuModuleUnload(module);
+            } catch (CudaException e) {
+                return "the kernels do not load on " + device + " (" + e.getMessage() + "): rebuild them with nvcc "
+                        + "for this GPU's architecture";
+            }
+            cublasHandle h = new cublasHandle();
+            try {
+                JCublas2.cublasCreate(h);
+                JCublas2.cublasDestroy(h);
+            } catch (CudaException e) {
+                return "cuBLAS does not start on " + device + " (" + e.getMessage() + "): check that libcublas.so.12 "
+                        + "matches the driver";
+            }
+            return null;
+        } finally {
+            JCudaDriver.cuDevicePrimaryCtxRelease(dev);
+        }
     }
 
     private static int attribute(CUdevice dev, int attr) {
