@@ -122,29 +122,20 @@ final class AttentionRun implements AutoCloseable {
             long rows = (long) c.count() * p.nq();
             SoftmaxLaunch launch = SoftmaxLaunch.of(rows, p.nk(), rt.multiprocessors);
             long mo = c.maskOffset(p.maskStrides());
-            Pointer[] tail = {
-                    Pointer.to(new int[] {c.nb()}), Pointer.to(new int[] {c.nh()}),
-                    Pointer.to(new int[] {p.nq()}), Pointer.to(new int[] {p.nk()}),
-                    Pointer.to(new float[] {(float) p.scale()}), Pointer.to(new int[] {p.causal()}),
-                    Pointer.to(new int[] {p.windowLeft()}), Pointer.to(new int[] {p.windowRight()}),
-                    Pointer.to(offset(kvLengths, 4L * c.b0())),
-                    Pointer.to(offset(boolMask, mo)), Pointer.to(offset(floatMask, 4 * mo)),
-                    Pointer.to(new long[] {strides[0]}), Pointer.to(new long[] {strides[1]}),
-                    Pointer.to(new long[] {strides[2]}), Pointer.to(new long[] {strides[3]}),
-                    Pointer.to(offset(slopes, 4L * c.h0()))};
-            Pointer lsePtr = Pointer.to(lse == null ? NULL : lse.withByteOffset(4 * c.firstRow(p.nq())));
+            KernelArgs.Mask m = new KernelArgs.Mask(c.nb(), c.nh(), p.nq(), p.nk(), (float) p.scale(), p.causal(),
+                    p.windowLeft(), p.windowRight(), offset(kvLengths, 4L * c.b0()), offset(boolMask, mo),
+                    offset(floatMask, 4 * mo), strides, offset(slopes, 4L * c.h0()));
+            CUdeviceptr lsePtr = lse == null ? NULL : lse.withByteOffset(4 * c.firstRow(p.nq()));
             if (!launch.split()) {
                 Kernels.launch(rt.kernels.softmax(st), launch.gridX(), launch.gridY(), launch.block(),
-                        launch.sharedMem(), worker.stream, concat(new Pointer[] {Pointer.to(s), Pointer.to(prob),
-                                lsePtr}, tail));
+                        launch.sharedMem(), worker.stream, KernelArgs.softmax(s, prob, lsePtr, m).values());
             } else {
-                Pointer chunkLen = Pointer.to(new int[] {launch.chunkLen()});
                 Kernels.launch(rt.kernels.splitStats, launch.gridX(), launch.gridY(), launch.block(),
-                        launch.sharedMem(), worker.stream, concat(new Pointer[] {Pointer.to(s),
-                                Pointer.to(partial), chunkLen}, tail));
+                        launch.sharedMem(), worker.stream,
+                        KernelArgs.splitStats(s, partial, launch.chunkLen(), m).values());
                 Kernels.launch(rt.kernels.splitFinish(st), launch.gridX(), launch.gridY(), launch.block(),
-                        launch.sharedMem(), worker.stream, concat(new Pointer[] {Pointer.to(s), Pointer.to(prob),
-                                lsePtr, Pointer.to(partial), chunkLen}, tail));
+                        launch.sharedMem(), worker.stream,
+                        KernelArgs.splitFinish(s, prob, lsePtr, partial, launch.chunkLen(), m).values());
             }
             gemm(c.values(), v, st, prob, st, out, outType);
             if (weights != null) {
@@ -172,12 +163,8 @@ final class AttentionRun implements AutoCloseable {
         }
         long pairs = (long) p.batch() * heads * n * p.dim() / 2;
         Kernels.launch(rt.kernels.rope(gp.storage()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (p.dim() / 2),
-                worker.stream,
-                Pointer.to(x), Pointer.to(new int[] {p.batch()}), Pointer.to(new int[] {heads}),
-                Pointer.to(new int[] {n}), Pointer.to(new int[] {p.dim()}),
-                Pointer.to(new int[] {p.rope().style() == RopeStyle.HALF ? 0 : 1}),
-                Pointer.to(new double[] {p.rope().base()}), Pointer.to(new int[] {offset}), Pointer.to(pos),
-                Pointer.to(new int[] {batchStride}));
+                worker.stream, KernelArgs.rope(x, p.batch(), heads, n, p.dim(),
+                        p.rope().style() == RopeStyle.HALF ? 0 : 1, p.rope().base(), offset, pos, batchStride).values());
     }
 
     private void gemm(GemmCall c, CUdeviceptr a, DType at, CUdeviceptr b, DType bt, CUdeviceptr out, DType ct) {
@@ -200,13 +187,6 @@ final class AttentionRun implements AutoCloseable {
 
     private static CUdeviceptr offset(CUdeviceptr base, long bytes) {
         return base == NULL ? NULL : base.withByteOffset(bytes);
-    }
-
-    private static Pointer[] concat(Pointer[] head, Pointer[] tail) {
-        Pointer[] all = new Pointer[head.length + tail.length];
-        System.arraycopy(head, 0, all, 0, head.length);
-        System.arraycopy(tail, 0, all, head.length, tail.length);
-        return all;
     }
 
     /** Gives back every block this call took; the stream must be idle. */

@@ -229,7 +229,7 @@ public final class CudaAttention implements AutoCloseable {
                         JCudaDriver.cuMemcpyDtoDAsync(dst, prob, 4 * count, w.stream);
                     } else {
                         Kernels.launch(rt.kernels.toF32(type), Kernels.elementwiseGrid(count), 1, 256, 0, w.stream,
-                                jcuda.Pointer.to(prob), jcuda.Pointer.to(dst), jcuda.Pointer.to(new long[] {count}));
+                                KernelArgs.convert(prob, dst, count).values());
                     }
                 };
                 run.execute(q.pointer(), k.pointer(), v.pointer(), false, output.pointer(), output.dtype(),

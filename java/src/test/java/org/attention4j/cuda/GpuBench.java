@@ -12,7 +12,6 @@ import java.util.Random;
 
 import org.attention4j.AttentionOptions;
 
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
@@ -144,24 +143,19 @@ public final class GpuBench {
             JCudaDriver.cuMemsetD32Async(sb.handle(), Float.floatToRawIntBits(0.5f), rows * nk, w.stream);
             JCudaDriver.cuEventCreate(start, 0);
             JCudaDriver.cuEventCreate(stop, 0);
-            CUdeviceptr nul = new CUdeviceptr();
-            Pointer[] tail = {Pointer.to(new int[] {1}), Pointer.to(new int[] {(int) rows}), Pointer.to(new int[] {1}),
-                    Pointer.to(new int[] {nk}), Pointer.to(new float[] {0.125f}), Pointer.to(new int[] {0}),
-                    Pointer.to(new int[] {-1}), Pointer.to(new int[] {-1}), Pointer.to(nul), Pointer.to(nul),
-                    Pointer.to(nul), Pointer.to(new long[] {0}), Pointer.to(new long[] {0}), Pointer.to(new long[] {0}),
-                    Pointer.to(new long[] {0}), Pointer.to(nul)};
+            // No mask: B=1, Hq=rows, Nq=1 so that every row is independent.
+            KernelArgs.Mask m = new KernelArgs.Mask(1, (int) rows, 1, nk, 0.125f, 0, -1, -1, null, null, null, null,
+                    null);
             Runnable softmax = () -> {
                 if (!l.split()) {
                     Kernels.launch(rt.kernels.softmax(pType), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
-                            w.stream, concat(new Pointer[] {Pointer.to(sb.handle()), Pointer.to(pb.handle()),
-                                    Pointer.to(nul)}, tail));
+                            w.stream, KernelArgs.softmax(sb.handle(), pb.handle(), null, m).values());
                 } else {
-                    Pointer len = Pointer.to(new int[] {l.chunkLen()});
                     Kernels.launch(rt.kernels.splitStats, l.gridX(), l.gridY(), l.block(), l.sharedMem(), w.stream,
-                            concat(new Pointer[] {Pointer.to(sb.handle()), Pointer.to(partial.handle()), len}, tail));
+                            KernelArgs.splitStats(sb.handle(), partial.handle(), l.chunkLen(), m).values());
                     Kernels.launch(rt.kernels.splitFinish(pType), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
-                            w.stream, concat(new Pointer[] {Pointer.to(sb.handle()), Pointer.to(pb.handle()),
-                                    Pointer.to(nul), Pointer.to(partial.handle()), len}, tail));
+                            w.stream, KernelArgs.splitFinish(sb.handle(), pb.handle(), null, partial.handle(),
+                                    l.chunkLen(), m).values());
                 }
             };
             long copyBytes = rows * nk * 4;
@@ -200,13 +194,6 @@ public final class GpuBench {
         float[] ms = {0};
         JCudaDriver.cuEventElapsedTime(ms, start, stop);
         return ms[0] / iters;
-    }
-
-    private static Pointer[] concat(Pointer[] a, Pointer[] b) {
-        Pointer[] all = new Pointer[a.length + b.length];
-        System.arraycopy(a, 0, all, 0, a.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 
     private static float[] random(Random rnd, long n) {
