@@ -139,6 +139,12 @@ public final class CudaAttention implements AutoCloseable {
             long outN = (long) p.batch() * p.heads() * p.nq() * p.valueDim();
             CUdeviceptr out = run.scratch(outN * 4);
             CUdeviceptr lse = p.returnLse() ? run.scratch(4 * p.rows()) : null;
+            if (CudaSettings.poison()) {
+                JCudaDriver.cuMemsetD32Async(out, Float.floatToRawIntBits(Float.NaN), outN, w.stream);
+                if (lse != null) {
+                    JCudaDriver.cuMemsetD32Async(lse, Float.floatToRawIntBits(Float.NaN), p.rows(), w.stream);
+                }
+            }
             float[] weights = p.returnWeights() ? new float[(int) (p.rows() * p.nk())] : null;
             AttentionRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) ->
                     rt.transfers.downloadFloats(w, prob, type, count, FloatBuffer.wrap(weights, (int) first,

@@ -17,7 +17,16 @@ final class CudaSettings {
 
     /** {@code attention4j.cuda.stagingBytes}: pinned host buffer per worker for uploads and downloads. */
     static long stagingBytes() {
-        return bytes("attention4j.cuda.stagingBytes", DEFAULT_STAGING);
+        // A staging buffer is viewed as one ByteBuffer: keep it well inside an int.
+        return Math.min(1L << 30, bytes("attention4j.cuda.stagingBytes", DEFAULT_STAGING));
+    }
+
+    /**
+     * {@code attention4j.cuda.poison}: fill the device output buffers of host calls with NaN before computing, so
+     * that an element the kernels fail to write shows up as NaN instead of a stale value (tests; costs a memset).
+     */
+    static boolean poison() {
+        return Boolean.getBoolean("attention4j.cuda.poison");
     }
 
     static long bytes(String property, long dflt) {
