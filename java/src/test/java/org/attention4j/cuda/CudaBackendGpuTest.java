@@ -27,6 +27,7 @@ import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
 import org.attention4j.spi.AttentionProblem;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,6 +48,12 @@ class CudaBackendGpuTest {
     void requireGpu() {
         CudaSupport.Availability a = CudaSupport.probe();
         assumeTrue(a.usable(), "no CUDA device: " + a.detail());
+        System.setProperty("attention4j.cuda.poison", "true");   // host calls: device outputs NaN-filled first
+    }
+
+    @AfterEach
+    void stopPoisoning() {
+        System.clearProperty("attention4j.cuda.poison");
     }
 
     /** B, Hq, Hkv, Nq, Nk, D, Dv. */
@@ -172,7 +179,6 @@ class CudaBackendGpuTest {
         Tensor k = rounded(rnd, Precision.FP32, 2, 2, 300, 64);
         Tensor v = rounded(rnd, Precision.FP32, 2, 2, 300, 48);
         AttentionOptions o = AttentionOptions.builder().causal().returnWeights(true).returnLse(true).build();
-        System.setProperty("attention4j.cuda.poison", "true");   // host path: device outputs NaN-filled first
         try (AttentionEngine e = AttentionEngine.builder().backend(Backend.CUDA).cudaPrecision(Precision.FP32)
                 .build()) {
             assertEquals(Backend.CUDA, e.backend());
@@ -182,8 +188,6 @@ class CudaBackendGpuTest {
             assertTrue(maxError(want.weights().orElseThrow().data(), got.weights().orElseThrow().data(), "w") <= 1e-6);
             assertTrue(maxError(want.logSumExp().orElseThrow().data(), got.logSumExp().orElseThrow().data(), "lse")
                     <= 1e-4);
-        } finally {
-            System.clearProperty("attention4j.cuda.poison");
         }
     }
 
