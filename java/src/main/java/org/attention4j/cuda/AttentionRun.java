@@ -1,9 +1,13 @@
 package org.attention4j.cuda;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
-import org.attention4j.RopeStyle;
+import org.attention4j.cuda.AttentionProgram.Buf;
+import org.attention4j.cuda.AttentionProgram.Command;
 
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
@@ -60,7 +64,8 @@ final class AttentionRun implements AutoCloseable {
     }
 
     /**
-     * Queues the whole computation.
+     * Queues the whole computation: builds the {@link AttentionProgram}, allocates and fills its scratch buffers,
+     * and runs its commands on the worker's stream.
      *
      * @param q             Q in the storage type
      * @param k             K in the storage type
@@ -72,99 +77,91 @@ final class AttentionRun implements AutoCloseable {
      */
     void execute(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, boolean qkAreScratch, CUdeviceptr out, DType outType,
                  CUdeviceptr lse, WeightsSink weights) {
-        DType st = gp.storage();
-        if (p.rope() != null) {
-            if (!qkAreScratch) {
-                q = copy(q, (long) p.batch() * p.heads() * p.nq() * p.dim() * st.bytes());
-                k = copy(k, (long) p.batch() * p.kvHeads() * p.nk() * p.dim() * st.bytes());
-            }
-            rope(q, p.heads(), p.nq(), p.queryPositions(), p.nk() - p.nq());
-            rope(k, p.kvHeads(), p.nk(), p.keyPositions(), 0);
+        AttentionProgram prog = AttentionProgram.of(p, gp, qkAreScratch, outType, lse != null, weights != null,
+                CudaSettings.workspaceBytes(), rt.multiprocessors);
+        Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
+        mem.put(Buf.Q, q);
+        mem.put(Buf.K, k);
+        mem.put(Buf.V, v);
+        mem.put(Buf.OUT, out);
+        if (lse != null) {
+            mem.put(Buf.LSE, lse);
         }
-        CUdeviceptr kvLengths = NULL;
-        if (p.kvLengths() != null) {
-            kvLengths = scratch(4L * p.batch());
-            rt.transfers.uploadInts(worker, p.kvLengths(), kvLengths);
+        for (Map.Entry<Buf, Long> e : prog.scratchBytes().entrySet()) {
+            mem.put(e.getKey(), scratch(e.getValue()));
         }
-        CUdeviceptr boolMask = NULL;
-        CUdeviceptr floatMask = NULL;
-        long[] strides = p.maskStrides() == null ? new long[4] : p.maskStrides();
-        if (p.mask() != null) {
-            if (p.mask().isBoolean()) {
-                boolean[] m = p.mask().booleanData();
-                boolMask = scratch(m.length);
-                rt.transfers.uploadBooleans(worker, m, boolMask);
-            } else {
-                floatMask = upload(p.mask().floatData(), DType.FP32);
-            }
+        // The small arrays the kernels read, in the kernels' types (int32, uint8, float).
+        if (mem.containsKey(Buf.KV_LENGTHS)) {
+            rt.transfers.uploadInts(worker, p.kvLengths(), mem.get(Buf.KV_LENGTHS));
         }
-        CUdeviceptr slopes = NULL;
-        if (p.alibiSlopes() != null) {
-            slopes = upload(p.alibiSlopes(), DType.FP32);
+        if (mem.containsKey(Buf.BOOL_MASK)) {
+            rt.transfers.uploadBooleans(worker, p.mask().booleanData(), mem.get(Buf.BOOL_MASK));
         }
-
-        AttentionPlan plan = AttentionPlan.of(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(),
-                p.valueDim(), 1f, CudaSettings.workspaceBytes() / gp.workspaceBytesPerScore());
-        long ws = plan.workspaceElements();
-        CUdeviceptr s = scratch(ws * 4);
-        CUdeviceptr prob = st == DType.FP32 ? s : scratch(ws * st.bytes());
-        long partialBytes = 0;
-        for (AttentionPlan.Chunk c : plan.chunks()) {
-            long rows = (long) c.count() * p.nq();
-            partialBytes = Math.max(partialBytes, SoftmaxLaunch.of(rows, p.nk(), rt.multiprocessors)
-                    .partialBytes(rows));
+        if (mem.containsKey(Buf.FLOAT_MASK)) {
+            float[] m = p.mask().floatData();
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(m), m.length, mem.get(Buf.FLOAT_MASK), DType.FP32);
         }
-        CUdeviceptr partial = partialBytes > 0 ? scratch(partialBytes) : NULL;
-
+        if (mem.containsKey(Buf.SLOPES)) {
+            float[] a = p.alibiSlopes();
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(a), a.length, mem.get(Buf.SLOPES), DType.FP32);
+        }
+        if (mem.containsKey(Buf.Q_POSITIONS)) {
+            rt.transfers.uploadInts(worker, p.queryPositions(), mem.get(Buf.Q_POSITIONS));
+        }
+        if (mem.containsKey(Buf.K_POSITIONS)) {
+            rt.transfers.uploadInts(worker, p.keyPositions(), mem.get(Buf.K_POSITIONS));
+        }
         worker.mathMode(gp.mathMode());
-        for (AttentionPlan.Chunk c : plan.chunks()) {
-            gemm(c.scores(), k, st, q, st, s, DType.FP32);
-            long rows = (long) c.count() * p.nq();
-            SoftmaxLaunch launch = SoftmaxLaunch.of(rows, p.nk(), rt.multiprocessors);
-            long mo = c.maskOffset(p.maskStrides());
-            KernelArgs.Mask m = new KernelArgs.Mask(c.nb(), c.nh(), p.nq(), p.nk(), (float) p.scale(), p.causal(),
-                    p.windowLeft(), p.windowRight(), offset(kvLengths, 4L * c.b0()), offset(boolMask, mo),
-                    offset(floatMask, 4 * mo), strides, offset(slopes, 4L * c.h0()));
-            CUdeviceptr lsePtr = lse == null ? NULL : lse.withByteOffset(4 * c.firstRow(p.nq()));
-            if (!launch.split()) {
-                Kernels.launch(rt.kernels.softmax(st), launch.gridX(), launch.gridY(), launch.block(),
-                        launch.sharedMem(), worker.stream, KernelArgs.softmax(s, prob, lsePtr, m).values());
+        for (Command c : prog.commands()) {
+            run(c, mem, weights);
+        }
+    }
+
+    private void run(Command c, Map<Buf, CUdeviceptr> mem, WeightsSink weights) {
+        if (c instanceof AttentionProgram.Copy) {
+            AttentionProgram.Copy x = (AttentionProgram.Copy) c;
+            JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
+        } else if (c instanceof AttentionProgram.Rope) {
+            AttentionProgram.Rope r = (AttentionProgram.Rope) c;
+            long pairs = (long) r.batch() * r.heads() * r.n() * r.dim() / 2;
+            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (r.dim() / 2),
+                    worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(), r.n(), r.dim(), r.style(),
+                            r.base(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
+        } else if (c instanceof AttentionProgram.Gemm) {
+            AttentionProgram.Gemm g = (AttentionProgram.Gemm) c;
+            gemm(g.call(), mem.get(g.a()), g.aType(), mem.get(g.b()), g.bType(), mem.get(g.c()), g.cType());
+        } else if (c instanceof AttentionProgram.Softmax) {
+            AttentionProgram.Softmax x = (AttentionProgram.Softmax) c;
+            SoftmaxLaunch l = x.launch();
+            KernelArgs.Mask m = new KernelArgs.Mask(x.batch(), x.heads(), x.nq(), x.nk(), x.scale(), x.causal(),
+                    x.windowLeft(), x.windowRight(), ptr(mem, x.kvLengths()), ptr(mem, x.boolMask()),
+                    ptr(mem, x.floatMask()), x.maskStrides(), ptr(mem, x.alibiSlopes()));
+            if (!l.split()) {
+                Kernels.launch(rt.kernels.softmax(x.pType()), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
+                        worker.stream, KernelArgs.softmax(ptr(mem, x.s()), ptr(mem, x.p()), ptr(mem, x.lse()), m)
+                                .values());
             } else {
-                Kernels.launch(rt.kernels.splitStats, launch.gridX(), launch.gridY(), launch.block(),
-                        launch.sharedMem(), worker.stream,
-                        KernelArgs.splitStats(s, partial, launch.chunkLen(), m).values());
-                Kernels.launch(rt.kernels.splitFinish(st), launch.gridX(), launch.gridY(), launch.block(),
-                        launch.sharedMem(), worker.stream,
-                        KernelArgs.splitFinish(s, prob, lsePtr, partial, launch.chunkLen(), m).values());
+                Kernels.launch(rt.kernels.splitStats, l.gridX(), l.gridY(), l.block(), l.sharedMem(), worker.stream,
+                        KernelArgs.splitStats(ptr(mem, x.s()), ptr(mem, x.partial()), l.chunkLen(), m).values());
+                Kernels.launch(rt.kernels.splitFinish(x.pType()), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
+                        worker.stream, KernelArgs.splitFinish(ptr(mem, x.s()), ptr(mem, x.p()), ptr(mem, x.lse()),
+                                ptr(mem, x.partial()), l.chunkLen(), m).values());
             }
-            gemm(c.values(), v, st, prob, st, out, outType);
-            if (weights != null) {
-                long per = (long) p.nq() * p.nk();
-                weights.accept(prob, st, c.f0() * per, c.count() * per);
-            }
+        } else if (c instanceof AttentionProgram.Weights) {
+            AttentionProgram.Weights w = (AttentionProgram.Weights) c;
+            weights.accept(mem.get(w.p()), w.pType(), w.first(), w.count());
+        } else {
+            throw new AssertionError(c);
         }
     }
 
-    private CUdeviceptr copy(CUdeviceptr src, long bytes) {
-        CUdeviceptr d = scratch(bytes);
-        JCudaDriver.cuMemcpyDtoDAsync(d, src, bytes, worker.stream);
-        return d;
-    }
-
-    private void rope(CUdeviceptr x, int heads, int n, int[] positions, int defaultOffset) {
-        CUdeviceptr pos = NULL;
-        int offset = defaultOffset;
-        int batchStride = 0;
-        if (positions != null) {
-            pos = scratch(4L * positions.length);
-            rt.transfers.uploadInts(worker, positions, pos);
-            offset = 0;
-            batchStride = positions.length == n ? 0 : n;
+    /** The device address of a ref, NULL for an absent one. */
+    private static CUdeviceptr ptr(Map<Buf, CUdeviceptr> mem, AttentionProgram.Ref r) {
+        if (r == null) {
+            return NULL;
         }
-        long pairs = (long) p.batch() * heads * n * p.dim() / 2;
-        Kernels.launch(rt.kernels.rope(gp.storage()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (p.dim() / 2),
-                worker.stream, KernelArgs.rope(x, p.batch(), heads, n, p.dim(),
-                        p.rope().style() == RopeStyle.HALF ? 0 : 1, p.rope().base(), offset, pos, batchStride).values());
+        CUdeviceptr base = mem.get(r.buf());
+        return r.byteOffset() == 0 ? base : base.withByteOffset(r.byteOffset());
     }
 
     private void gemm(GemmCall c, CUdeviceptr a, DType at, CUdeviceptr b, DType bt, CUdeviceptr out, DType ct) {
@@ -185,9 +182,6 @@ final class AttentionRun implements AutoCloseable {
         }
     }
 
-    private static CUdeviceptr offset(CUdeviceptr base, long bytes) {
-        return base == NULL ? NULL : base.withByteOffset(bytes);
-    }
 
     /** Gives back every block this call took; the stream must be idle. */
     @Override
