@@ -16,8 +16,8 @@ import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
 
 /**
- * One attention call on one worker: RoPE, then per {@link AttentionPlan} chunk the score GEMM, the fused softmax
- * and the value GEMM, all queued on the worker's stream. Every device block it takes is recorded and given back
+ * One attention call on one worker: runs the call's {@link AttentionProgram} (RoPE, then per chunk the score GEMM,
+ * the fused softmax and the value GEMM) on the worker's stream, mapping its named buffers to device memory. Every device block it takes is recorded and given back
  * by {@link #close()}, which the caller runs in a finally block after the stream is idle, so a failure part-way
  * leaks nothing.
  */
@@ -181,7 +181,6 @@ final class AttentionRun implements AutoCloseable {
                     pc, ct.cudaDataType(), c.ldc(), c.strideC(), c.batch(), gp.computeType(), gp.algo());
         }
     }
-
 
     /** Gives back every block this call took; the stream must be idle. */
     @Override
