@@ -63,7 +63,7 @@ final class CudaRuntime {
         allocator = new CachingAllocator<>(new CudaDeviceMemory(context));
         long staging = CudaSettings.stagingBytes();
         workers = new WorkerPool(context, staging);
-        transfers = new Transfers(this);
+        transfers = new Transfers(staging);
         LOG.info("CUDA backend started: {}", CudaSupport.probe().detail());
     }
 }

@@ -14,8 +14,8 @@ import jcuda.driver.JCudaDriver;
 final class Transfers {
     private final long stagingLimit;
 
-    Transfers(CudaRuntime runtime) {
-        this.stagingLimit = CudaSettings.stagingBytes();
+    Transfers(long stagingLimit) {
+        this.stagingLimit = stagingLimit;
     }
 
     /** Uploads {@code n} floats from {@code src} (its position advances) to {@code dst}, converted to {@code type}. */
