@@ -4,3 +4,5 @@
 #include "rope.cu"
 #include "layout.cu"
 #include "layernorm.cu"
+#include "flash_fwd.cu"
+#include "flash_decode.cu"
