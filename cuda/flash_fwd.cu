@@ -171,7 +171,7 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
     T* sV = sK + BC * LD;
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int g = lane >> 2, tq = lane & 3;  // mma fragment coordinates: row group, column pair
+    const int tq = lane & 3;  // lanes tq == 0 of each quad write the lse of the quad's rows
     const int qt = gridDim.x - 1 - blockIdx.x;
     const int h = blockIdx.y;
     const int hkv = h / (Hq / Hkv);
@@ -199,8 +199,9 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
         a4j_cp_async_commit();
 
         // This thread's two rows (g and g + 8 of the warp's 16).
-        A4jFlashRow rowA = a4j_flash_row(s, i0 + warp * 16 + g, causal, windowLeft, windowRight, slope);
-        A4jFlashRow rowB = a4j_flash_row(s, i0 + warp * 16 + g + 8, causal, windowLeft, windowRight, slope);
+        const int iA = i0 + warp * 16 + a4j_mma_c_row(lane, 0), iB = i0 + warp * 16 + a4j_mma_c_row(lane, 2);
+        A4jFlashRow rowA = a4j_flash_row(s, iA, causal, windowLeft, windowRight, slope);
+        A4jFlashRow rowB = a4j_flash_row(s, iB, causal, windowLeft, windowRight, slope);
         float mA = -INFINITY, mB = -INFINITY, lA = 0.0f, lB = 0.0f;
         float o[NT_O][4];
 #pragma unroll
@@ -216,13 +217,11 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
 #pragma unroll
             for (int ks = 0; ks < KS_QK; ks++) {
                 uint32_t a[4];
-                a4j_ldmatrix_x4(a[0], a[1], a[2], a[3],
-                                sQ + (warp * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8);
+                a4j_ldmatrix_x4(a[0], a[1], a[2], a[3], sQ + a4j_v2_ldm_a(lane, warp, ks, LD));
 #pragma unroll
                 for (int np = 0; np < NT_S / 2; np++) {
-                    uint32_t b0, b1, b2, b3;
-                    int mi = lane >> 3;
-                    a4j_ldmatrix_x4(b0, b1, b2, b3, sK + (np * 16 + (mi >> 1) * 8 + (lane & 7)) * LD + ks * 16 + (mi & 1) * 8);
+                    uint32_t b0, b1, b2, b3;  // b0, b1: n-tile 2np; b2, b3: n-tile 2np + 1
+                    a4j_ldmatrix_x4(b0, b1, b2, b3, sK + a4j_v2_ldm_k(lane, np, ks, LD));
                     a4j_mma16816<T>(sc[2 * np], a, b0, b1);
                     a4j_mma16816<T>(sc[2 * np + 1], a, b2, b3);
                 }
@@ -238,7 +237,8 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
             float mtA = -INFINITY, mtB = -INFINITY;
 #pragma unroll
             for (int n = 0; n < NT_S; n++) {
-                int j = j0 + n * 8 + 2 * tq;
+                // element e: row g (e < 2: rowA) or g + 8 (rowB), key j0 + n*8 + a4j_mma_c_col(lane, e)
+                const int j = j0 + n * 8 + a4j_mma_c_col(lane, 0);
                 sc[n][0] = a4j_flash_score2(rowA, j, sc[n][0], scale2);
                 sc[n][1] = a4j_flash_score2(rowA, j + 1, sc[n][1], scale2);
                 sc[n][2] = a4j_flash_score2(rowB, j, sc[n][2], scale2);
@@ -263,8 +263,8 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
                 sumA += p0 + p1;
                 sumB += p2 + p3;
                 // S's n-tiles 2k and 2k+1 form the A fragment of k-step k: {rowA lo, rowB lo, rowA hi, rowB hi}
-                pa[n >> 1][(n & 1) * 2 + 0] = a4j_pack2<T>(p0, p1);
-                pa[n >> 1][(n & 1) * 2 + 1] = a4j_pack2<T>(p2, p3);
+                pa[n >> 1][a4j_v2_pa_reg(n, 0)] = a4j_pack2<T>(p0, p1);
+                pa[n >> 1][a4j_v2_pa_reg(n, 1)] = a4j_pack2<T>(p2, p3);
             }
             sumA += __shfl_xor_sync(A4J_FULL_MASK, sumA, 1);
             sumA += __shfl_xor_sync(A4J_FULL_MASK, sumA, 2);
@@ -286,10 +286,8 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
             for (int ks = 0; ks < KS_PV; ks++) {
 #pragma unroll
                 for (int np = 0; np < NT_O / 2; np++) {
-                    uint32_t b0, b1, b2, b3;
-                    int mi = lane >> 3;
-                    a4j_ldmatrix_x4_trans(b0, b1, b2, b3,
-                                          sV + (ks * 16 + (mi & 1) * 8 + (lane & 7)) * LD + np * 16 + (mi >> 1) * 8);
+                    uint32_t b0, b1, b2, b3;  // b0, b1: head-dim tile 2np; b2, b3: 2np + 1
+                    a4j_ldmatrix_x4_trans(b0, b1, b2, b3, sV + a4j_v2_ldm_v(lane, np, ks, LD));
                     a4j_mma16816<T>(o[2 * np], pa[ks], b0, b1);
                     a4j_mma16816<T>(o[2 * np + 1], pa[ks], b2, b3);
                 }
@@ -306,12 +304,11 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
         float invA, invB, lseA, lseB;
         a4j_flash_finish(mA, lA, &invA, &lseA);
         a4j_flash_finish(mB, lB, &invB, &lseB);
-        const int iA = i0 + warp * 16 + g, iB = iA + 8;
         T* OA = O + s.qBase + (long long)h * s.qHead + (long long)iA * s.qRow;
         T* OB = O + s.qBase + (long long)h * s.qHead + (long long)iB * s.qRow;
 #pragma unroll
         for (int n = 0; n < NT_O; n++) {
-            int d = n * 8 + 2 * tq;
+            const int d = n * 8 + a4j_mma_c_col(lane, 0);
             if (iA < s.Nq) {
                 if (d < D) OA[d] = a4j_from_float<T>(o[n][0] * invA);
                 if (d + 1 < D) OA[d + 1] = a4j_from_float<T>(o[n][1] * invA);

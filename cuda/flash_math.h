@@ -224,4 +224,26 @@ A4J_HD bool a4j_kv_append_dst(long long e, const int* cacheSeqlens, const int* n
     return true;
 }
 
+// Version 2's fragment plumbing (mma.sync m16n8k16 and ldmatrix, as the PTX ISA lays them out), shared with the
+// CPU model, which emulates ldmatrix / mma from the ISA's description and runs the warp through these:
+// - element offsets (row stride LD) that lane passes to ldmatrix.x4 for the A operand (Qi rows of warp w,
+//   k-step ks), for the B operand of S = Qi.Kj^T (keys of n-tile pair np, k-step ks; non-transposed) and for
+//   the B operand of O = P.Vj (keys of k-step ks, head dims of n-tile pair np; transposed);
+// - the (row, column) of accumulator element e (0..3) of lane in a 16 x 8 tile;
+// - which register of the A fragment of P.V's k-step n/2 holds S n-tile n's pair for row half (0: g, 1: g+8).
+A4J_HD int a4j_v2_ldm_a(int lane, int warp, int ks, int LD) {
+    return (warp * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8;
+}
+A4J_HD int a4j_v2_ldm_k(int lane, int np, int ks, int LD) {
+    int mi = lane >> 3;
+    return (np * 16 + (mi >> 1) * 8 + (lane & 7)) * LD + ks * 16 + (mi & 1) * 8;
+}
+A4J_HD int a4j_v2_ldm_v(int lane, int np, int ks, int LD) {
+    int mi = lane >> 3;
+    return (ks * 16 + (mi & 1) * 8 + (lane & 7)) * LD + np * 16 + (mi >> 1) * 8;
+}
+A4J_HD int a4j_mma_c_row(int lane, int e) { return (lane >> 2) + (e >= 2 ? 8 : 0); }
+A4J_HD int a4j_mma_c_col(int lane, int e) { return 2 * (lane & 3) + (e & 1); }
+A4J_HD int a4j_v2_pa_reg(int n, int half) { return (n & 1) * 2 + half; }
+
 #endif
