@@ -58,6 +58,7 @@ __device__ void a4j_flash_core(const T* __restrict__ Q, const T* __restrict__ K,
 #pragma unroll
         for (int c = 0; c < DC; c++) acc[k][c] = 0.0f;
     }
+    const bool warpActive = rowBase + warp * RPW < rowEnd;  // uniform over the warp
     const T* Kh = K + s.kBase + (long long)hkv * s.kHead;
     const T* Vh = V + s.kBase + (long long)hkv * s.kHead;
     const int nTiles = a4j_flash_num_tiles(k0, k1, BC);
@@ -74,7 +75,9 @@ __device__ void a4j_flash_core(const T* __restrict__ Q, const T* __restrict__ K,
         float dot[RPW];
 #pragma unroll
         for (int k = 0; k < RPW; k++) dot[k] = 0.0f;
-        for (int d = 0; d < D; d++) {
+        // a warp without a valid row (decode with few rows: 1 query x 1 head uses one warp of four) skips the
+        // arithmetic; its rows stay at m = -inf, l = 0 and are never written
+        for (int d = 0; d < (warpActive ? D : 0); d++) {
             float kv = sKV[lane * (D + 1) + d];
 #pragma unroll
             for (int k = 0; k < RPW; k++) dot[k] += sQ[(warp * RPW + k) * D + d] * kv;
@@ -98,7 +101,7 @@ __device__ void a4j_flash_core(const T* __restrict__ Q, const T* __restrict__ K,
             }
         }
         __syncthreads();  // Vj is complete (and this warp's p row, written by its own lanes, is visible)
-        for (int c = 0; c < nj; c++) {
+        for (int c = 0; c < (warpActive ? nj : 0); c++) {
             const float* vrow = sKV + c * (D + 1);
 #pragma unroll
             for (int k = 0; k < RPW; k++) {

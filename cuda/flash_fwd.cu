@@ -234,9 +234,21 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
             a4j_cp_async_commit();
 
             // Masks, online softmax (flash_math.h), P packed into A fragments of the P.V product.
+            // A tile that every row of the warp sees whole, without ALiBi, needs only the scale: the same values
+            // a4j_flash_score2 gives there (dot * scale2 - 0), without its per-element tests.
+            const bool plain = slope == 0.0f &&
+                               __all_sync(A4J_FULL_MASK, rowA.jb <= j0 && rowA.je >= j0 + BC && rowB.jb <= j0 &&
+                                                             rowB.je >= j0 + BC);
             float mtA = -INFINITY, mtB = -INFINITY;
 #pragma unroll
             for (int n = 0; n < NT_S; n++) {
+                if (plain) {
+#pragma unroll
+                    for (int e = 0; e < 4; e++) sc[n][e] *= scale2;
+                    mtA = fmaxf(mtA, fmaxf(sc[n][0], sc[n][1]));
+                    mtB = fmaxf(mtB, fmaxf(sc[n][2], sc[n][3]));
+                    continue;
+                }
                 // element e: row g (e < 2: rowA) or g + 8 (rowB), key j0 + n*8 + a4j_mma_c_col(lane, e)
                 const int j = j0 + n * 8 + a4j_mma_c_col(lane, 0);
                 sc[n][0] = a4j_flash_score2(rowA, j, sc[n][0], scale2);
