@@ -21,7 +21,9 @@ __device__ __forceinline__ float a4j_warp_max(float v) {
 // i = rr % nqMod and query head h = hBase + rr / nqMod (the forward: nqMod huge, so i = rr and h = hBase;
 // decode: g heads x Nq queries of one kv head). O (type TO, D per row) is written at the row's Q offset
 // (Dv == D, same layout as Q), lse at the row's lse offset.
-template <typename T, typename TO>
+// DC: head-dim slices of 32 per lane (D <= 32 * DC); a4j_flash_core_any picks the smallest of 2, 4, 8 so that
+// short heads do not issue the predicated-off work of 256-wide ones.
+template <typename T, typename TO, int DC>
 __device__ void a4j_flash_core(const T* __restrict__ Q, const T* __restrict__ K, const T* __restrict__ V,
                                TO* __restrict__ O, float* __restrict__ lseOut, const A4jFlashSeq& s, int D,
                                float scale2, int causal, int windowLeft, int windowRight,
@@ -29,7 +31,6 @@ __device__ void a4j_flash_core(const T* __restrict__ Q, const T* __restrict__ K,
                                int k0, int k1) {
     constexpr int BR = A4J_FLASH_V1_BR, BC = A4J_FLASH_V1_BC, RPW = A4J_FLASH_V1_ROWS_PER_WARP;
     constexpr int NW = A4J_FLASH_V1_THREADS / 32;
-    constexpr int DC = A4J_FLASH_MAX_D / 32;  // head-dim slices per lane
     // One buffer: Qi [BR][D], Kj or Vj [BC][D + 1], the tile's p [BR][BC] (all fp32).
     extern __shared__ float a4j_smem_flash_core[];
     float* sQ = a4j_smem_flash_core;
@@ -128,6 +129,23 @@ __device__ void a4j_flash_core(const T* __restrict__ Q, const T* __restrict__ K,
             if (d < D) O[off + d] = a4j_from_float<TO>(acc[k][dc] * inv);
         }
         if (lseOut != nullptr && lane == 0) lseOut[s.lseBase + (long long)h * s.lseHead + (long long)i * s.lseRow] = lse;
+    }
+}
+
+template <typename T, typename TO>
+__device__ __forceinline__ void a4j_flash_core_any(const T* Q, const T* K, const T* V, TO* O, float* lseOut,
+                                                   const A4jFlashSeq& s, int D, float scale2, int causal,
+                                                   int windowLeft, int windowRight, const float* alibiSlopes, int hkv,
+                                                   int rowBase, int rowEnd, int nqMod, int hBase, int k0, int k1) {
+    if (D <= 64) {
+        a4j_flash_core<T, TO, 2>(Q, K, V, O, lseOut, s, D, scale2, causal, windowLeft, windowRight, alibiSlopes, hkv,
+                                 rowBase, rowEnd, nqMod, hBase, k0, k1);
+    } else if (D <= 128) {
+        a4j_flash_core<T, TO, 4>(Q, K, V, O, lseOut, s, D, scale2, causal, windowLeft, windowRight, alibiSlopes, hkv,
+                                 rowBase, rowEnd, nqMod, hBase, k0, k1);
+    } else {
+        a4j_flash_core<T, TO, A4J_FLASH_MAX_D / 32>(Q, K, V, O, lseOut, s, D, scale2, causal, windowLeft, windowRight,
+                                                    alibiSlopes, hkv, rowBase, rowEnd, nqMod, hBase, k0, k1);
     }
 }
 

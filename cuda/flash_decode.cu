@@ -45,7 +45,7 @@ __device__ void a4j_flash_decode_split(const T* Q, const T* Kc, const T* Vc, flo
         a4j_flash_union_keys(s, r0, min(r0 + A4J_FLASH_V1_BR, groupRows), Nq, causal, windowLeft, windowRight, &kb,
                              &ke);
         a4j_flash_split_keys(kb, ke, numSplits, split, A4J_FLASH_V1_BC, &s0, &s1);
-        a4j_flash_core<T, float>(Q, Kc, Vc, partO + split * rows * D, partLse + split * rows, s, D, scale2, causal,
+        a4j_flash_core_any<T, float>(Q, Kc, Vc, partO + split * rows * D, partLse + split * rows, s, D, scale2, causal,
                                  windowLeft, windowRight, alibiSlopes, hkv, r0, groupRows, Nq, hkv * g, s0, s1);
     }
 }

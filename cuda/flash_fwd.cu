@@ -49,7 +49,7 @@ __device__ void a4j_flash_fwd_v1(const T* Q, const T* K, const T* V, T* O, float
         int kb, ke;
         a4j_flash_union_keys(s, i0, min(i0 + A4J_FLASH_V1_BR, s.Nq), 0x7fffffff, causal, windowLeft, windowRight,
                              &kb, &ke);
-        a4j_flash_core<T, T>(Q, K, V, O, lse, s, D, scale2, causal, windowLeft, windowRight, alibiSlopes, hkv, i0,
+        a4j_flash_core_any<T, T>(Q, K, V, O, lse, s, D, scale2, causal, windowLeft, windowRight, alibiSlopes, hkv, i0,
                              s.Nq, 0x7fffffff, h, kb, ke);
     }
 }
