@@ -24,6 +24,7 @@ Prints one line per case and finally "N passed, M failed"; exits 1 on any failur
 """
 
 import argparse
+import concurrent.futures
 import math
 import os
 import subprocess
@@ -392,6 +393,7 @@ def main():
     ap.add_argument("--seed", type=int, default=20260424)
     ap.add_argument("--random", type=int, default=24, help="number of random cases besides the fixed ones")
     ap.add_argument("--filter", default="", help="run only cases whose name contains this")
+    ap.add_argument("--jobs", type=int, default=2, help="cases run at once (each starts its own JVMs)")
     args = ap.parse_args()
     args.backends = [x for x in args.backends.split(",") if x]
     if not os.path.isfile(args.jar):
@@ -400,22 +402,30 @@ def main():
 
     rng = np.random.default_rng(args.seed)
     cases = fixed_cases() + random_cases(rng, args.random)
-    cases = [c for c in cases if args.filter in c.name]
+    cases = [(n, c) for n, c in enumerate(cases) if args.filter in c.name]
     passed = failed = 0
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="a4j-ref-") as tmp:
-        for case in cases:
+        def one(item):
+            n, case = item
             t = time.time()
+            case_dir = os.path.join(tmp, "case%d" % n)
+            os.mkdir(case_dir)
             try:
-                problems, errs = run_case(args, case, rng, tmp)
-            except Exception as e:  # a crash of the harness or the jar is a failure of this case, not the run
+                # Each case draws from its own stream, so results do not depend on --jobs or --filter.
+                problems, errs = run_case(args, case, np.random.default_rng([args.seed, n]), case_dir)
+            except Exception as e:  # a crash of the harness or the jar fails this case, not the run
                 problems, errs = ["harness: %s: %s" % (type(e).__name__, e)], []
-            status = "FAIL" if problems else "PASS"
-            passed += not problems
-            failed += bool(problems)
-            print("%s %-32s %-70s %s (%.1fs)%s" % (status, case.name, case.describe(), " ".join(errs),
-                                                  time.time() - t, "" if not problems else "\n    " +
-                                                  "\n    ".join(problems)), flush=True)
+            return case, problems, errs, time.time() - t
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for case, problems, errs, secs in pool.map(one, cases):
+                status = "FAIL" if problems else "PASS"
+                passed += not problems
+                failed += bool(problems)
+                print("%s %-32s %-70s %s (%.1fs)%s" % (status, case.name, case.describe(), " ".join(errs), secs,
+                                                      "" if not problems else "\n    " + "\n    ".join(problems)),
+                      flush=True)
         if not args.filter or "bad" in args.filter:
             for name, problems, line in run_bad(args, tmp):
                 status = "FAIL" if problems else "PASS"
