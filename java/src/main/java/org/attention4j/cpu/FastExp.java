@@ -1,0 +1,102 @@
+package org.attention4j.cpu;
+
+/**
+ * A base-2 exponential over float arrays, written so that HotSpot's C2 (Java 17, no incubator modules) turns
+ * each loop into SIMD code.
+ *
+ * <p>C2 on Java 17 does not vectorise float/int bit casts ({@code Float.intBitsToFloat}) nor float/int
+ * conversions, so the usual "build 2^n in the exponent bits" trick stays scalar. Here everything is float
+ * arithmetic: {@code x = n + f} with {@code n} rounded by the 1.5*2^23 magic constant, a degree-6 polynomial for
+ * {@code 2^f} on {@code [-1/2, 1/2]}, and {@code 2^n} (n in [-100, 0]) as a product of exact powers of two chosen
+ * by the binary digits of {@code -n}, each digit found with the same magic-constant floor. Every product is exact,
+ * so the relative error is that of the polynomial (about 1e-7). C2 also refuses to unroll (and so to vectorise)
+ * a loop body with too many nodes, so the work is split over four short loops.
+ *
+ * <p>Domain: arguments {@code <= 0} (softmax exponents {@code s - max}). Results below {@code 2^-63} flush to
+ * 0, so {@code -inf} and any large negative argument give exactly 0; NaN gives NaN.
+ */
+final class FastExp {
+    private static final float MAGIC = 0x1.8p23f;
+    private static final float LN2 = 0.6931471805599453f;
+    /** Below this the result is flushed to 0 (2^-100 is far below float's normal range anyway). */
+    private static final float FLOOR = -100f;
+
+    private FastExp() {
+    }
+
+    /**
+     * {@code s[j] = 2^(s[j] - m)} for {@code j < n}, in place.
+     *
+     * @param e scratch of length at least {@code n}
+     */
+    static void exp2Shifted(float[] s, float[] e, int n, float m) {
+        reduce(s, e, n, m);
+        polynomial(s, n);
+        lowBits(s, e, n);
+        highBits(s, e, n);
+    }
+
+    /** {@code x = max(s - m, -100)}, {@code k = round(x)}: leaves {@code r = (x - k) ln2} in s and {@code -k} in e. */
+    private static void reduce(float[] s, float[] e, int n, float m) {
+        for (int j = 0; j < n; j++) {
+            float x = Math.max(s[j] - m, FLOOR);
+            float k = (x + MAGIC) - MAGIC;
+            s[j] = (x - k) * LN2;
+            e[j] = -k;
+        }
+    }
+
+    /** {@code exp(r)} for {@code |r| <= ln2/2}: Cephes-style minimax coefficients, relative error ~1e-7. */
+    private static void polynomial(float[] r, int n) {
+        for (int j = 0; j < n; j++) {
+            float x = r[j];
+            float p = Math.fma(1.9875691500e-4f, x, 1.3981999507e-3f);
+            p = Math.fma(p, x, 8.3334519073e-3f);
+            p = Math.fma(p, x, 4.1665795894e-2f);
+            p = Math.fma(p, x, 1.6666665459e-1f);
+            p = Math.fma(p, x, 5.0000001201e-1f);
+            r[j] = Math.fma(p * x, x, x) + 1f;
+        }
+    }
+
+    /** Multiplies by 2^-(bits 0..2 of e) and shifts those bits out of e. */
+    private static void lowBits(float[] p, float[] e, int n) {
+        for (int j = 0; j < n; j++) {
+            float v = e[j];
+            // floor(v / 2) for a non-negative integer v: v/2 - 1/4 rounds to it.
+            float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            float f = Math.fma(Math.fma(h, -2f, v), -0.5f, 1f);
+            v = h;
+            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            f *= Math.fma(Math.fma(h, -2f, v), -0.75f, 1f);
+            v = h;
+            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            f *= Math.fma(Math.fma(h, -2f, v), -0.9375f, 1f);
+            p[j] *= f;
+            e[j] = h;
+        }
+    }
+
+    /**
+     * Multiplies by 2^-(8 * e) for the remaining e (digits 3, 4 and 5 of the exponent); anything beyond 63 turns
+     * the last factor negative and the final max flushes it to 0 (NaN survives the max).
+     */
+    private static void highBits(float[] p, float[] e, int n) {
+        for (int j = 0; j < n; j++) {
+            float v = e[j];
+            float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            float f = Math.fma(Math.fma(h, -2f, v), -0.99609375f, 1f);
+            v = h;
+            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            f *= Math.fma(Math.fma(h, -2f, v), -0.9999847412109375f, 1f);
+            // h is digit 5 and above: 0 -> 1, 1 -> 2^-32 exactly, >= 2 -> negative.
+            f *= Math.fma(h, 0x1p-32f, 1f - h);
+            p[j] = Math.max(p[j] * f, 0f);
+        }
+    }
+
+    /** Scalar {@code 2^x} in double precision, for the per-row rescale factors. */
+    static float exp2(float x) {
+        return (float) Math.exp(x * 0.6931471805599453);
+    }
+}
