@@ -1,0 +1,46 @@
+package org.attention4j.nn;
+
+import java.util.Objects;
+
+import org.attention4j.Tensor;
+
+/** Argument checks shared by the layers, so that every message names the argument and its shape the same way. */
+final class Shapes {
+    private Shapes() {
+    }
+
+    /** Requires {@code [B, N, lastDim]}; {@code layout} describes the expected shape in the message. */
+    static void requireRank3(Tensor t, String name, int lastDim, String layout) {
+        Objects.requireNonNull(t, name);
+        if (t.rank() != 3 || t.dim(2) != lastDim) {
+            throw new IllegalArgumentException(name + " must have shape " + layout + " with last dim " + lastDim
+                    + ", got " + Tensor.shapeString(t.shape()));
+        }
+    }
+
+    /** Requires rank >= 1 and the given last dim. */
+    static void requireLastDim(Tensor t, String name, int lastDim) {
+        Objects.requireNonNull(t, name);
+        if (t.rank() < 1 || t.dim(-1) != lastDim) {
+            throw new IllegalArgumentException(name + " must have last dim " + lastDim + ", got shape "
+                    + Tensor.shapeString(t.shape()));
+        }
+    }
+
+    /** Requires exactly {@code expected}. */
+    static void requireShape(Tensor t, String name, int... expected) {
+        Objects.requireNonNull(t, name);
+        if (!java.util.Arrays.equals(t.shape(), expected)) {
+            throw new IllegalArgumentException(name + " must have shape " + Tensor.shapeString(expected) + ", got "
+                    + Tensor.shapeString(t.shape()));
+        }
+    }
+
+    /** Requires {@code value >= 1}. */
+    static int positive(int value, String name) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be >= 1, got " + value);
+        }
+        return value;
+    }
+}
