@@ -1,6 +1,8 @@
 package org.attention4j.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,6 +14,7 @@ import org.attention4j.AttentionEngine;
 import org.attention4j.AttentionOptions;
 import org.attention4j.Backend;
 import org.attention4j.Tensor;
+import org.attention4j.io.Npy;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -72,8 +75,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
+    @Option(names = "--inputs", paramLabel = "DIR",
+            description = "Time the tensors in DIR/q.npy, DIR/k.npy, DIR/v.npy (float32, [B,H,N,D]) instead of "
+                    + "random ones; --batch, --heads, --kv-heads, --seq, --kv-seq and --dim are then ignored.")
+    Path inputs;
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Backend> kinds = new ArrayList<>();
@@ -102,24 +110,44 @@ public final class BenchCommand implements Callable<Integer> {
         AttentionOptions options = AttentionOptions.builder()
                 .causal(causal ? org.attention4j.Causal.BOTTOM_RIGHT : org.attention4j.Causal.NONE)
                 .returnWeights(weights).build();
-        int total = kinds.size() * seq.size();
+        Tensor[] given = inputs == null ? null : new Tensor[] {
+            Npy.readTensor(inputs.resolve("q.npy")), Npy.readTensor(inputs.resolve("k.npy")),
+            Npy.readTensor(inputs.resolve("v.npy"))};
+        List<Integer> lengths = given == null ? seq : List.of(-1);
+        int total = kinds.size() * lengths.size();
         int done = 0;
         for (Backend kind : kinds) {
             try (AttentionEngine engine = AttentionEngine.builder().backend(kind).threads(workers).build()) {
-                for (int n : seq) {
-                    int nk = kvSeq == null ? n : kvSeq;
+                for (int n : lengths) {
+                    Tensor q;
+                    Tensor k;
+                    Tensor v;
+                    if (given != null) {
+                        q = given[0];
+                        k = given[1];
+                        v = given[2];
+                    } else {
+                        Random r = new Random(seed);
+                        int nk = kvSeq == null ? n : kvSeq;
+                        q = random(r, batch, heads, n, dim);
+                        k = random(r, batch, hkv, nk, dim);
+                        v = random(r, batch, hkv, nk, dim);
+                    }
+                    // The engine checks the shapes (rank 4, matching dims) before anything is timed.
+                    int b = q.dim(0);
+                    int hq = q.dim(1);
+                    int nq = q.dim(2);
+                    int d = q.dim(3);
+                    int hk = k.dim(1);
+                    int nk = k.dim(2);
                     done++;
                     err.printf(Locale.ROOT, "bench [%d/%d] %s B=%d Hq=%d Hkv=%d Nq=%d Nk=%d D=%d%s ...%n", done, total,
-                            engine.backend().cliName(), batch, heads, hkv, n, nk, dim, causal ? " causal" : "");
+                            engine.backend().cliName(), b, hq, hk, nq, nk, d, causal ? " causal" : "");
                     err.flush();
-                    Random r = new Random(seed);
-                    Tensor q = random(r, batch, heads, n, dim);
-                    Tensor k = random(r, batch, hkv, nk, dim);
-                    Tensor v = random(r, batch, hkv, nk, dim);
                     double ms = medianMillis(engine, q, k, v, options);
-                    double flops = 4.0 * batch * heads * n * nk * dim * (causal ? 0.5 : 1.0);
+                    double flops = 4.0 * b * hq * nq * nk * d * (causal ? 0.5 : 1.0);
                     out.printf(Locale.ROOT, "%-9s %3d %4d %4d %7d %7d %5d %6s %11.2f %9.2f%n",
-                            engine.backend().cliName(), batch, heads, hkv, n, nk, dim, causal ? "yes" : "no", ms,
+                            engine.backend().cliName(), b, hq, hk, nq, nk, d, causal ? "yes" : "no", ms,
                             flops / (ms * 1e6));
                     out.flush();
                 }
