@@ -81,10 +81,11 @@ final class CallState {
     }
 
     /**
-     * Applies the user mask and ALiBi to scores {@code s[a..z)} of query {@code i} for keys {@code j0 + jj}: a false
-     * boolean entry sets {@code -inf}, a float entry and the ALiBi bias are added (in base-2 units).
+     * Applies the user mask and ALiBi to the scores {@code p[jj][r]}, {@code a <= jj < z}, of query {@code i} (row
+     * {@code r} of its block) for keys {@code j0 + jj}: a false boolean entry sets {@code -inf}, a float entry and
+     * the ALiBi bias are added (in base-2 units).
      */
-    void applyElementRules(float[] s, int a, int z, int b, int h, int i, int j0) {
+    void applyElementRules(float[][] p, int r, int a, int z, int b, int h, int i, int j0) {
         long base = 0;
         long sj = 0;
         if (maskStrides != null) {
@@ -94,7 +95,7 @@ final class CallState {
         if (boolMask != null) {
             for (int jj = a; jj < z; jj++) {
                 if (!boolMask[(int) (base + (j0 + jj) * sj)]) {
-                    s[jj] = Float.NEGATIVE_INFINITY;
+                    p[jj][r] = Float.NEGATIVE_INFINITY;
                 }
             }
         }
@@ -110,7 +111,7 @@ final class CallState {
                     bias -= slope * Math.abs((long) i + offset - j);
                 }
                 if (bias != 0) {
-                    s[jj] = (float) (s[jj] + bias * LOG2E);
+                    p[jj][r] = (float) (p[jj][r] + bias * LOG2E);
                 }
             }
         }

@@ -36,6 +36,28 @@ final class FastExp {
         highBits(s, e, n);
     }
 
+    /**
+     * {@code s[j] = 2^(s[j] - m[j])} for {@code j < n}, in place: one shift per element (per query row).
+     *
+     * @param e scratch of length at least {@code n}
+     */
+    static void exp2Shifted(float[] s, float[] m, float[] e, int n) {
+        reduce(s, m, e, n);
+        polynomial(s, n);
+        lowBits(s, e, n);
+        highBits(s, e, n);
+    }
+
+    /** As {@link #reduce(float[], float[], int, float)} with a shift per element. */
+    private static void reduce(float[] s, float[] m, float[] e, int n) {
+        for (int j = 0; j < n; j++) {
+            float x = Math.max(s[j] - m[j], FLOOR);
+            float k = (x + MAGIC) - MAGIC;
+            s[j] = (x - k) * LN2;
+            e[j] = -k;
+        }
+    }
+
     /** {@code x = max(s - m, -100)}, {@code k = round(x)}: leaves {@code r = (x - k) ln2} in s and {@code -k} in e. */
     private static void reduce(float[] s, float[] e, int n, float m) {
         for (int j = 0; j < n; j++) {

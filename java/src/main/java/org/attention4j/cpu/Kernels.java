@@ -3,107 +3,143 @@ package org.attention4j.cpu;
 /**
  * The inner loops of the tiled engine, shaped for HotSpot C2's auto-vectoriser on Java 17.
  *
- * <p>Two rules of that vectoriser shape everything here: an array index must be the loop variable itself (a
- * run-time offset such as {@code a[off + j]} keeps the loop scalar), and float sums are never vectorised (Java's
- * strict order). So the key tile is stored transposed as {@code D} separate rows of {@code Bc} floats and the
- * scores come out as an axpy over keys, {@code S_i += q_ic * K^T_c}, four {@code c} at a time; values are stored
- * one array per key and {@code O_i += p_ij V_j} is an axpy over {@code Dv}, four keys at a time. Max and sum over a
- * row stay scalar; they are a small part of the work.
+ * <p>Three limits of that vectoriser shape everything here, all measured on Java 17: an array index must be the
+ * loop variable itself (a run-time offset such as {@code a[off + r]} keeps the loop scalar); float sums are never
+ * vectorised (Java's strict order); and a loop body with more than about six fused multiply-adds is not unrolled,
+ * hence not vectorised. So every hot loop runs over the query rows {@code r} of a tile, with one array per row of
+ * the transposed operands: the query tile as {@code Qt[c][r]}, the scores/probabilities of key {@code jj} as
+ * {@code P[jj][r]}, the accumulator as {@code Ot[c][r]}. Then {@code S = Q K^T}, the row max, the row sum, the
+ * rescale and {@code O += P V} are all element-wise over {@code r}, with K and V entries as scalar coefficients,
+ * six at a time.
  */
 final class Kernels {
     private Kernels() {
     }
 
-    /** {@code s[jj] = sum_c q[qo + c] * kt[c][jj]} for {@code jj < bc}. */
-    static void scores(float[] q, int qo, float[][] kt, float[] s, int bc, int d) {
-        java.util.Arrays.fill(s, 0, bc, 0f);
+    /** {@code s[r] = sum_c k[ko + c] * qt[c][r]} for {@code r < n}. */
+    static void scores(float[][] qt, float[] k, int ko, float[] s, int n, int d) {
+        java.util.Arrays.fill(s, 0, n, 0f);
         int c = 0;
-        for (; c + 3 < d; c += 4) {
-            float a0 = q[qo + c];
-            float a1 = q[qo + c + 1];
-            float a2 = q[qo + c + 2];
-            float a3 = q[qo + c + 3];
-            float[] k0 = kt[c];
-            float[] k1 = kt[c + 1];
-            float[] k2 = kt[c + 2];
-            float[] k3 = kt[c + 3];
-            for (int jj = 0; jj < bc; jj++) {
-                s[jj] = Math.fma(a3, k3[jj], Math.fma(a2, k2[jj], Math.fma(a1, k1[jj], Math.fma(a0, k0[jj], s[jj]))));
+        for (; c + 5 < d; c += 6) {
+            float a0 = k[ko + c];
+            float a1 = k[ko + c + 1];
+            float a2 = k[ko + c + 2];
+            float a3 = k[ko + c + 3];
+            float a4 = k[ko + c + 4];
+            float a5 = k[ko + c + 5];
+            float[] q0 = qt[c];
+            float[] q1 = qt[c + 1];
+            float[] q2 = qt[c + 2];
+            float[] q3 = qt[c + 3];
+            float[] q4 = qt[c + 4];
+            float[] q5 = qt[c + 5];
+            for (int r = 0; r < n; r++) {
+                s[r] = Math.fma(a5, q5[r], Math.fma(a4, q4[r], Math.fma(a3, q3[r],
+                        Math.fma(a2, q2[r], Math.fma(a1, q1[r], Math.fma(a0, q0[r], s[r]))))));
+            }
+        }
+        for (; c + 1 < d; c += 2) {
+            float a0 = k[ko + c];
+            float a1 = k[ko + c + 1];
+            float[] q0 = qt[c];
+            float[] q1 = qt[c + 1];
+            for (int r = 0; r < n; r++) {
+                s[r] = Math.fma(a1, q1[r], Math.fma(a0, q0[r], s[r]));
             }
         }
         for (; c < d; c++) {
-            float a0 = q[qo + c];
-            float[] k0 = kt[c];
-            for (int jj = 0; jj < bc; jj++) {
-                s[jj] = Math.fma(a0, k0[jj], s[jj]);
-            }
-        }
-    }
-
-    /** {@code o += sum_{a <= jj < z} p[jj] * v[j0 + jj]}. */
-    static void accumulate(float[] p, int a, int z, float[][] v, int j0, float[] o, int dv) {
-        int jj = a;
-        for (; jj + 3 < z; jj += 4) {
-            float p0 = p[jj];
-            float p1 = p[jj + 1];
-            float p2 = p[jj + 2];
-            float p3 = p[jj + 3];
-            float[] v0 = v[j0 + jj];
-            float[] v1 = v[j0 + jj + 1];
-            float[] v2 = v[j0 + jj + 2];
-            float[] v3 = v[j0 + jj + 3];
-            for (int c = 0; c < dv; c++) {
-                o[c] = Math.fma(p3, v3[c], Math.fma(p2, v2[c], Math.fma(p1, v1[c], Math.fma(p0, v0[c], o[c]))));
-            }
-        }
-        for (; jj < z; jj++) {
-            float p0 = p[jj];
-            float[] v0 = v[j0 + jj];
-            for (int c = 0; c < dv; c++) {
-                o[c] = Math.fma(p0, v0[c], o[c]);
+            float a0 = k[ko + c];
+            float[] q0 = qt[c];
+            for (int r = 0; r < n; r++) {
+                s[r] = Math.fma(a0, q0[r], s[r]);
             }
         }
     }
 
     /**
-     * Like {@link #accumulate} but skips keys whose weight is exactly 0, so that a masked key's non-finite value
-     * row cannot leak in as {@code 0 * NaN}. Used only when V holds non-finite values.
+     * {@code ot[c][r] += sum_x v[vo[x] + c] * p[keys[x]][r]} over the {@code count} keys listed in {@code keys}
+     * (tile-local indices) whose value rows start at {@code vo[x]}.
      */
-    static void accumulateSkippingZeros(float[] p, int a, int z, float[][] v, int j0, float[] o, int dv) {
-        for (int jj = a; jj < z; jj++) {
-            float p0 = p[jj];
-            if (p0 == 0f) {
+    static void accumulate(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot, int n, int dv) {
+        for (int c = 0; c < dv; c++) {
+            float[] o = ot[c];
+            int x = 0;
+            for (; x + 5 < count; x += 6) {
+                float b0 = v[vo[x] + c];
+                float b1 = v[vo[x + 1] + c];
+                float b2 = v[vo[x + 2] + c];
+                float b3 = v[vo[x + 3] + c];
+                float b4 = v[vo[x + 4] + c];
+                float b5 = v[vo[x + 5] + c];
+                float[] p0 = p[keys[x]];
+                float[] p1 = p[keys[x + 1]];
+                float[] p2 = p[keys[x + 2]];
+                float[] p3 = p[keys[x + 3]];
+                float[] p4 = p[keys[x + 4]];
+                float[] p5 = p[keys[x + 5]];
+                for (int r = 0; r < n; r++) {
+                    o[r] = Math.fma(b5, p5[r], Math.fma(b4, p4[r], Math.fma(b3, p3[r],
+                            Math.fma(b2, p2[r], Math.fma(b1, p1[r], Math.fma(b0, p0[r], o[r]))))));
+                }
+            }
+            for (; x < count; x++) {
+                float b0 = v[vo[x] + c];
+                float[] p0 = p[keys[x]];
+                for (int r = 0; r < n; r++) {
+                    o[r] = Math.fma(b0, p0[r], o[r]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds one key whose value row holds NaN or infinity, skipping rows whose weight is exactly 0 so that a masked
+     * key cannot leak in as {@code 0 * NaN}.
+     */
+    static void accumulateNonFinite(float[] p, float[] v, int vo, float[][] ot, int n, int dv) {
+        for (int r = 0; r < n; r++) {
+            if (p[r] == 0f) {
                 continue;
             }
-            float[] v0 = v[j0 + jj];
             for (int c = 0; c < dv; c++) {
-                o[c] = Math.fma(p0, v0[c], o[c]);
+                ot[c][r] = Math.fma(v[vo + c], p[r], ot[c][r]);
             }
         }
     }
 
-    /** The max of {@code s[a..z)}, NaN if any is NaN, {@code -inf} for an empty range. */
-    static float max(float[] s, int a, int z) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int jj = a; jj < z; jj++) {
-            m = Math.max(m, s[jj]);
+    /** {@code m[r] = max(m[r], s[r])}, NaN-propagating. */
+    static void maxInto(float[] m, float[] s, int n) {
+        for (int r = 0; r < n; r++) {
+            m[r] = Math.max(m[r], s[r]);
         }
-        return m;
     }
 
-    /** The sum of {@code s[a..z)}. */
-    static float sum(float[] s, int a, int z) {
-        float t = 0f;
-        for (int jj = a; jj < z; jj++) {
-            t += s[jj];
+    /** {@code l[r] += s[r]}. */
+    static void addInto(float[] l, float[] s, int n) {
+        for (int r = 0; r < n; r++) {
+            l[r] += s[r];
         }
-        return t;
     }
 
-    /** {@code x[c] *= f} for {@code c < n}. */
-    static void scale(float[] x, int n, float f) {
-        for (int c = 0; c < n; c++) {
-            x[c] *= f;
+    /** {@code x[r] *= f[r]}. */
+    static void multiplyInto(float[] x, float[] f, int n) {
+        for (int r = 0; r < n; r++) {
+            x[r] *= f[r];
+        }
+    }
+
+    /**
+     * The new running max and the shifts for one tile: {@code mNew = max(m, tileMax)}, {@code shift = max(mNew,
+     * -Float.MAX_VALUE)} (finite even before any key was seen, so {@code -inf - shift} stays {@code -inf}), and
+     * {@code alpha = m - shift} (exponentiated later) into {@code alpha}; {@code m} becomes {@code mNew}.
+     */
+    static void updateMax(float[] m, float[] tileMax, float[] shift, float[] alpha, int n) {
+        for (int r = 0; r < n; r++) {
+            float mNew = Math.max(m[r], tileMax[r]);
+            float sh = Math.max(mNew, -Float.MAX_VALUE);
+            alpha[r] = m[r] - sh;
+            shift[r] = sh;
+            m[r] = mNew;
         }
     }
 }

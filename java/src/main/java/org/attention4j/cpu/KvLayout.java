@@ -3,61 +3,63 @@ package org.attention4j.cpu;
 import org.attention4j.spi.AttentionProblem;
 
 /**
- * Keys and values of one (batch, key/value head) rearranged for {@link Kernels}: the keys, RoPE-rotated when
- * asked, as transposed tiles {@code kt[tile][c][jj]} of {@code Bc} keys (the last tile zero-padded), the values as
- * one array per key. Built once per (batch, kv head) and shared, read-only, by every query head of the group and
- * every query tile; it costs {@code O(Nk * (D + Dv))} floats, the size of the inputs it copies.
+ * What the query tiles of one (batch, key/value head) share: where its keys are (the input itself, or a copy
+ * rotated by RoPE, {@code O(Nk * D)}), where its values are, and which value rows hold NaN or infinity (so that a
+ * masked key's row is skipped instead of being weighted by 0). Built once per (batch, kv head) and read by every
+ * query head of the group: grouped-query heads never copy K or V per query head.
  */
 final class KvLayout {
-    /** Transposed key tiles: {@code kt[t][c][jj] = K[t * Bc + jj][c]}. */
-    final float[][][] kt;
-    /** Value rows: {@code v[j][c] = V[j][c]}. */
-    final float[][] v;
-    /** Whether some value is NaN or infinite (then masked keys must be skipped rather than weighted by 0). */
-    final boolean valuesNonFinite;
+    /** Keys, row-major with rows of D: the input array, or the rotated copy. */
+    final float[] k;
+    private final int keyBase;
+    private final int d;
+    /** Offset of this head's value rows in the input V. */
+    final int valueBase;
+    /** Per key, whether its value row is not all finite; null when every value is finite. */
+    final boolean[] valueNonFinite;
 
-    KvLayout(AttentionProblem p, int b, int hk, int bc, RopeTable rope) {
+    KvLayout(AttentionProblem p, int b, int hk, RopeTable rope) {
         int nk = p.nk();
-        int d = p.dim();
+        d = p.dim();
         int dv = p.valueDim();
-        int tiles = (nk + bc - 1) / bc;
-        float[] k = p.k().data();
-        float[] vd = p.v().data();
-        kt = new float[tiles][d][bc];
-        float[] row = new float[d];
-        double[] scratch = rope == null ? null : new double[d];
         int kBase = (b * p.kvHeads() + hk) * nk * d;
-        for (int j = 0; j < nk; j++) {
-            float[] src = k;
-            int so = kBase + j * d;
-            if (rope != null) {
-                rope.rotate(k, so, p.keyPosition(b, j), 1.0, row, 0, scratch);
-                src = row;
-                so = 0;
-            }
-            float[][] tile = kt[j / bc];
-            int jj = j % bc;
-            for (int c = 0; c < d; c++) {
-                tile[c][jj] = src[so + c];
+        if (rope == null) {
+            k = p.k().data();
+            keyBase = kBase;
+        } else {
+            k = new float[nk * d];
+            keyBase = 0;
+            double[] scratch = new double[d];
+            float[] src = p.k().data();
+            for (int j = 0; j < nk; j++) {
+                rope.rotate(src, kBase + j * d, p.keyPosition(b, j), 1.0, k, j * d, scratch);
             }
         }
-        v = new float[nk][];
-        boolean nonFinite = false;
-        int vBase = (b * p.kvHeads() + hk) * nk * dv;
+        valueBase = (b * p.kvHeads() + hk) * nk * dv;
+        float[] v = p.v().data();
+        boolean[] bad = null;
         for (int j = 0; j < nk; j++) {
-            float[] r = new float[dv];
-            System.arraycopy(vd, vBase + j * dv, r, 0, dv);
-            for (float x : r) {
-                nonFinite |= !Float.isFinite(x);
+            int o = valueBase + j * dv;
+            for (int c = 0; c < dv; c++) {
+                if (!Float.isFinite(v[o + c])) {
+                    if (bad == null) {
+                        bad = new boolean[nk];
+                    }
+                    bad[j] = true;
+                    break;
+                }
             }
-            v[j] = r;
         }
-        valuesNonFinite = nonFinite;
+        valueNonFinite = bad;
     }
 
-    /** Floats held, for sizing batches of layouts. */
-    static long floats(AttentionProblem p, int bc) {
-        long tiles = (p.nk() + bc - 1) / bc;
-        return tiles * bc * p.dim() + (long) p.nk() * p.valueDim();
+    /** Where key {@code j}'s row starts in {@link #k}. */
+    int keyOffset(int j) {
+        return keyBase + j * d;
+    }
+
+    /** Floats this layout allocates, for sizing batches of layouts. */
+    static long floats(AttentionProblem p) {
+        return p.rope() == null ? 0 : (long) p.nk() * p.dim();
     }
 }

@@ -3,159 +3,239 @@ package org.attention4j.cpu;
 import java.util.Arrays;
 
 /**
- * One unit of parallel work: query rows {@code [i0, i1)} of one (batch, query head), against the key/value layout
- * of its kv head. FlashAttention's forward pass on the CPU: for each key tile {@code Kj} of {@code Bc} keys and
- * each query row, the scores {@code S = Qi Kj^T} (in base-2 units), the running max {@code m} and sum {@code l},
- * a rescale of the accumulator when {@code m} grows, and {@code O += P Vj}. Tiles that a row cannot see (causal,
- * window, key lengths) are skipped. With weights asked for, a second pass recomputes each tile's scores and
- * writes {@code 2^(s - m) / l}, so no {@code Nq x Nk} buffer exists otherwise.
+ * One unit of parallel work: query rows {@code [i0, i1)} of one (batch, query head). FlashAttention's forward
+ * pass on the CPU: for each key tile {@code Kj} of {@code Bc} keys, the scores {@code S = Qi Kj^T} (in base-2
+ * units), the running max {@code m} and sum {@code l} per row, a rescale of the accumulator by
+ * {@code 2^(m_old - m_new)}, and {@code O += P Vj}. Tiles no row of this block can see (causal, window, key
+ * lengths) are skipped. With weights asked for, a second pass recomputes each tile's scores and writes
+ * {@code 2^(s - m) / l}; otherwise nothing of size {@code Nq x Nk} exists.
+ *
+ * <p>The block is held transposed (one array per head-dim element, per key, per value element, each indexed by the
+ * row) so that every hot loop is a vectorisable loop over rows; see {@link Kernels}.
  */
 final class QueryTile {
     private QueryTile() {
     }
 
+    /** Per-task buffers and row state. */
+    private static final class Block {
+        final int n;
+        final float[][] qt;
+        final float[][] p;
+        final float[][] ot;
+        final float[] m;
+        final float[] l;
+        final float[] tileMax;
+        final float[] shift;
+        final float[] alpha;
+        final float[] scratch;
+        final int[] lo;
+        final int[] hi;
+        final int[] keys;
+        final int[] vo;
+
+        Block(int n, int d, int dv, int bc) {
+            this.n = n;
+            qt = new float[d][n];
+            p = new float[bc][n];
+            ot = new float[dv][n];
+            m = new float[n];
+            l = new float[n];
+            tileMax = new float[n];
+            shift = new float[n];
+            alpha = new float[n];
+            scratch = new float[n];
+            lo = new int[n];
+            hi = new int[n];
+            keys = new int[bc];
+            vo = new int[bc];
+            Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        }
+    }
+
     static void run(CallState cs, KvLayout kv, int b, int h, int i0, int i1) {
-        int rows = i1 - i0;
+        int n = i1 - i0;
         int d = cs.d;
         int dv = cs.dv;
         int bc = cs.bc;
-        int heads = cs.heads;
-        float[] q = cs.p.q().data();
+        Block blk = new Block(n, d, dv, bc);
+        loadQueries(cs, blk, b, h, i0);
 
-        // Qi, rotated when asked and scaled by scale*log2(e) so that the scores come out in base 2.
-        float[] qt = new float[rows * d];
-        double[] scratch = new double[d];
-        for (int r = 0; r < rows; r++) {
-            int src = ((b * heads + h) * cs.nq + i0 + r) * d;
-            if (cs.rope != null) {
-                cs.rope.rotate(q, src, cs.p.queryPosition(b, i0 + r), cs.qScale, qt, r * d, scratch);
-            } else {
-                for (int c = 0; c < d; c++) {
-                    qt[r * d + c] = (float) (q[src + c] * cs.qScale);
-                }
-            }
-        }
-
-        int[] lo = new int[rows];
-        int[] hi = new int[rows];
         int tileLo = Integer.MAX_VALUE;
         int tileHi = 0;
-        for (int r = 0; r < rows; r++) {
-            lo[r] = cs.lo(i0 + r);
-            hi[r] = cs.hi(b, i0 + r);
-            if (lo[r] < hi[r]) {
-                tileLo = Math.min(tileLo, lo[r] / bc);
-                tileHi = Math.max(tileHi, (hi[r] - 1) / bc + 1);
+        int maxLo = 0;
+        int minHi = Integer.MAX_VALUE;
+        for (int r = 0; r < n; r++) {
+            blk.lo[r] = cs.lo(i0 + r);
+            blk.hi[r] = cs.hi(b, i0 + r);
+            maxLo = Math.max(maxLo, blk.lo[r]);
+            minHi = Math.min(minHi, blk.hi[r]);
+            if (blk.lo[r] < blk.hi[r]) {
+                tileLo = Math.min(tileLo, blk.lo[r] / bc);
+                tileHi = Math.max(tileHi, (blk.hi[r] - 1) / bc + 1);
             }
         }
 
-        float[] m = new float[rows];
-        float[] l = new float[rows];
-        boolean[] poisoned = new boolean[rows];
-        float[][] o = new float[rows][dv];
-        Arrays.fill(m, Float.NEGATIVE_INFINITY);
-        float[] s = new float[bc];
-        float[] e = new float[bc];
-        boolean rules = cs.hasElementRules();
-
+        float[] v = cs.p.v().data();
+        int vBase = kv.valueBase;
         for (int t = tileLo; t < tileHi; t++) {
             int j0 = t * bc;
-            float[][] kt = kv.kt[t];
-            for (int r = 0; r < rows; r++) {
-                int a = Math.max(lo[r] - j0, 0);
-                int z = Math.min(hi[r] - j0, bc);
-                if (poisoned[r] || a >= z) {
-                    continue;
-                }
-                Kernels.scores(qt, r * d, kt, s, bc, d);
-                if (rules) {
-                    cs.applyElementRules(s, a, z, b, h, i0 + r, j0);
-                }
-                float tileMax = Kernels.max(s, a, z);
-                if (tileMax == Float.NEGATIVE_INFINITY) {
-                    continue;
-                }
-                if (!(tileMax < Float.POSITIVE_INFINITY)) {
-                    // NaN or +inf among the visible scores: the whole row is NaN, as in exact arithmetic.
-                    poisoned[r] = true;
-                    continue;
-                }
-                Arrays.fill(s, 0, a, Float.NEGATIVE_INFINITY);
-                Arrays.fill(s, z, bc, Float.NEGATIVE_INFINITY);
-                float mOld = m[r];
-                float mNew = Math.max(mOld, tileMax);
-                FastExp.exp2Shifted(s, e, bc, mNew);
-                float rowSum = Kernels.sum(s, a, z);
-                if (mNew != mOld) {
-                    float alpha = mOld == Float.NEGATIVE_INFINITY ? 0f : FastExp.exp2(mOld - mNew);
-                    l[r] *= alpha;
-                    Kernels.scale(o[r], dv, alpha);
-                    m[r] = mNew;
-                }
-                l[r] += rowSum;
-                if (kv.valuesNonFinite) {
-                    Kernels.accumulateSkippingZeros(s, a, z, kv.v, j0, o[r], dv);
+            int cnt = Math.min(bc, cs.nk - j0);
+            boolean inside = j0 >= maxLo && j0 + cnt <= minHi;
+            computeScores(cs, kv, blk, b, h, i0, j0, cnt, inside);
+
+            Arrays.fill(blk.tileMax, Float.NEGATIVE_INFINITY);
+            for (int jj = 0; jj < cnt; jj++) {
+                Kernels.maxInto(blk.tileMax, blk.p[jj], n);
+            }
+            Kernels.updateMax(blk.m, blk.tileMax, blk.shift, blk.alpha, n);
+            FastExp.exp2Shifted(blk.alpha, blk.scratch, n, 0f);
+            Kernels.multiplyInto(blk.l, blk.alpha, n);
+            for (int c = 0; c < dv; c++) {
+                Kernels.multiplyInto(blk.ot[c], blk.alpha, n);
+            }
+            for (int jj = 0; jj < cnt; jj++) {
+                FastExp.exp2Shifted(blk.p[jj], blk.shift, blk.scratch, n);
+                Kernels.addInto(blk.l, blk.p[jj], n);
+            }
+            // Keys with finite values go through the fused kernel; the rare others one at a time.
+            int x = 0;
+            for (int jj = 0; jj < cnt; jj++) {
+                if (kv.valueNonFinite == null || !kv.valueNonFinite[j0 + jj]) {
+                    blk.keys[x] = jj;
+                    blk.vo[x] = vBase + (j0 + jj) * dv;
+                    x++;
                 } else {
-                    Kernels.accumulate(s, a, z, kv.v, j0, o[r], dv);
+                    Kernels.accumulateNonFinite(blk.p[jj], v, vBase + (j0 + jj) * dv, blk.ot, n, dv);
+                }
+            }
+            Kernels.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, n, dv);
+        }
+
+        writeOutput(cs, blk, b, h, i0);
+        if (cs.weights != null) {
+            writeWeights(cs, kv, blk, b, h, i0, tileLo, tileHi, maxLo, minHi);
+        }
+    }
+
+    /** Qi transposed, rotated when asked and scaled by scale*log2(e) so that the scores come out in base 2. */
+    private static void loadQueries(CallState cs, Block blk, int b, int h, int i0) {
+        int d = cs.d;
+        float[] q = cs.p.q().data();
+        float[] row = new float[d];
+        double[] scratch = new double[d];
+        for (int r = 0; r < blk.n; r++) {
+            int src = ((b * cs.heads + h) * cs.nq + i0 + r) * d;
+            if (cs.rope != null) {
+                cs.rope.rotate(q, src, cs.p.queryPosition(b, i0 + r), cs.qScale, row, 0, scratch);
+            } else {
+                for (int c = 0; c < d; c++) {
+                    row[c] = (float) (q[src + c] * cs.qScale);
+                }
+            }
+            for (int c = 0; c < d; c++) {
+                blk.qt[c][r] = row[c];
+            }
+        }
+    }
+
+    /**
+     * Scores of keys {@code j0 .. j0+cnt) into {@code blk.p}, with every rule applied: keys outside a row's span and
+     * keys a mask removes get {@code -inf}; {@code inside} says the whole tile lies within every row's span.
+     */
+    private static void computeScores(CallState cs, KvLayout kv, Block blk, int b, int h, int i0, int j0, int cnt,
+            boolean inside) {
+        int n = blk.n;
+        for (int jj = 0; jj < cnt; jj++) {
+            Kernels.scores(blk.qt, kv.k, kv.keyOffset(j0 + jj), blk.p[jj], n, cs.d);
+        }
+        if (!inside) {
+            for (int r = 0; r < n; r++) {
+                int a = Math.max(blk.lo[r] - j0, 0);
+                int z = Math.max(Math.min(blk.hi[r] - j0, cnt), a);
+                for (int jj = 0; jj < Math.min(a, cnt); jj++) {
+                    blk.p[jj][r] = Float.NEGATIVE_INFINITY;
+                }
+                for (int jj = z; jj < cnt; jj++) {
+                    blk.p[jj][r] = Float.NEGATIVE_INFINITY;
                 }
             }
         }
+        if (cs.hasElementRules()) {
+            for (int r = 0; r < n; r++) {
+                int a = Math.max(blk.lo[r] - j0, 0);
+                int z = Math.min(blk.hi[r] - j0, cnt);
+                if (a < z) {
+                    cs.applyElementRules(blk.p, r, a, z, b, h, i0 + r, j0);
+                }
+            }
+        }
+    }
 
-        for (int r = 0; r < rows; r++) {
-            int row = (b * heads + h) * cs.nq + i0 + r;
+    private static void writeOutput(CallState cs, Block blk, int b, int h, int i0) {
+        int dv = cs.dv;
+        for (int r = 0; r < blk.n; r++) {
+            int row = (b * cs.heads + h) * cs.nq + i0 + r;
             int ob = row * dv;
+            float m = blk.m[r];
+            float l = blk.l[r];
             float lse;
-            if (poisoned[r]) {
-                Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
-                lse = Float.NaN;
-            } else if (m[r] == Float.NEGATIVE_INFINITY) {
+            if (m == Float.NEGATIVE_INFINITY) {
                 lse = Float.NEGATIVE_INFINITY;   // no visible key: output stays 0
             } else {
-                float inv = 1f / l[r];
+                float inv = 1f / l;
                 for (int c = 0; c < dv; c++) {
-                    cs.out[ob + c] = o[r][c] * inv;
+                    cs.out[ob + c] = blk.ot[c][r] * inv;
                 }
-                lse = (float) (m[r] / CallState.LOG2E + Math.log(l[r]));
+                lse = (float) (m / CallState.LOG2E + Math.log(l));
+                if (!Float.isFinite(m)) {
+                    lse = Float.NaN;              // +inf or NaN among the scores: the row is NaN throughout
+                    Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
+                }
             }
             if (cs.lse != null) {
                 cs.lse[row] = lse;
             }
         }
-
-        if (cs.weights != null) {
-            writeWeights(cs, kv, b, h, i0, rows, qt, lo, hi, tileLo, tileHi, m, l, poisoned, s, e);
-        }
     }
 
-    private static void writeWeights(CallState cs, KvLayout kv, int b, int h, int i0, int rows, float[] qt, int[] lo,
-            int[] hi, int tileLo, int tileHi, float[] m, float[] l, boolean[] poisoned, float[] s, float[] e) {
+    private static void writeWeights(CallState cs, KvLayout kv, Block blk, int b, int h, int i0, int tileLo,
+            int tileHi, int maxLo, int minHi) {
+        int n = blk.n;
         int bc = cs.bc;
-        int d = cs.d;
-        boolean rules = cs.hasElementRules();
+        float[] inv = new float[n];
+        boolean anyBad = false;
+        for (int r = 0; r < n; r++) {
+            inv[r] = blk.l[r] > 0 ? 1f / blk.l[r] : 0f;
+            anyBad |= !Float.isFinite(blk.m[r]) && blk.m[r] != Float.NEGATIVE_INFINITY;
+            blk.shift[r] = Math.max(blk.m[r], -Float.MAX_VALUE);
+        }
         for (int t = tileLo; t < tileHi; t++) {
             int j0 = t * bc;
-            for (int r = 0; r < rows; r++) {
-                int a = Math.max(lo[r] - j0, 0);
-                int z = Math.min(hi[r] - j0, bc);
-                if (a >= z || (m[r] == Float.NEGATIVE_INFINITY && !poisoned[r])) {
-                    continue;
-                }
-                Kernels.scores(qt, r * d, kv.kt[t], s, bc, d);
-                if (rules) {
-                    cs.applyElementRules(s, a, z, b, h, i0 + r, j0);
-                }
-                int wb = ((b * cs.heads + h) * cs.nq + i0 + r) * cs.nk + j0;
-                if (poisoned[r]) {
-                    for (int jj = a; jj < z; jj++) {
-                        cs.weights[wb + jj] = s[jj] == Float.NEGATIVE_INFINITY ? 0f : Float.NaN;
+            int cnt = Math.min(bc, cs.nk - j0);
+            boolean inside = j0 >= maxLo && j0 + cnt <= minHi;
+            computeScores(cs, kv, blk, b, h, i0, j0, cnt, inside);
+            for (int jj = 0; jj < cnt; jj++) {
+                float[] s = blk.p[jj];
+                if (anyBad) {
+                    // Rows that saw NaN or +inf: NaN on every visible key, 0 on masked ones, as exact arithmetic.
+                    for (int r = 0; r < n; r++) {
+                        blk.scratch[r] = s[r];
                     }
-                    continue;
                 }
-                Arrays.fill(s, 0, a, Float.NEGATIVE_INFINITY);
-                Arrays.fill(s, z, bc, Float.NEGATIVE_INFINITY);
-                FastExp.exp2Shifted(s, e, bc, m[r]);
-                Kernels.scale(s, bc, 1f / l[r]);
-                System.arraycopy(s, a, cs.weights, wb + a, z - a);
+                FastExp.exp2Shifted(s, blk.shift, blk.alpha, n);
+                Kernels.multiplyInto(s, inv, n);
+                if (anyBad) {
+                    for (int r = 0; r < n; r++) {
+                        if (!Float.isFinite(blk.m[r]) && blk.m[r] != Float.NEGATIVE_INFINITY) {
+                            s[r] = blk.scratch[r] == Float.NEGATIVE_INFINITY ? 0f : Float.NaN;
+                        }
+                    }
+                }
+                int wb = ((b * cs.heads + h) * cs.nq + i0) * cs.nk + j0 + jj;
+                for (int r = 0; r < n; r++) {
+                    cs.weights[wb + r * cs.nk] = s[r];
+                }
             }
         }
     }

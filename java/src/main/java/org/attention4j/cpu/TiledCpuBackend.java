@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} (idempotent). With one thread the work runs on the caller's thread.
  */
 public final class TiledCpuBackend implements AttentionBackend {
-    /** Query rows per task (Br). */
-    static final int BR = 64;
-    /** Keys per tile (Bc): long enough for C2's vector loops, short enough for L1/L2 to hold a tile. */
-    static final int BC = 128;
+    /** Query rows per task (Br): the trip count of every vector loop, so long enough to amortise loop overhead. */
+    static final int BR = 128;
+    /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
+    static final int BC = 120;
     /** Rearranged K/V floats alive at once, at most (besides one group that is larger on its own). */
     private static final long LAYOUT_BUDGET = 16L << 20;
 
@@ -90,7 +90,7 @@ public final class TiledCpuBackend implements AttentionBackend {
         CallState cs = new CallState(p, BC);
         int group = p.group();
         int qTiles = (p.nq() + BR - 1) / BR;
-        long layoutFloats = KvLayout.floats(p, BC);
+        long layoutFloats = KvLayout.floats(p);
         int groups = p.batch() * p.kvHeads();
         int g = 0;
         while (g < groups && qTiles > 0) {
@@ -102,7 +102,8 @@ public final class TiledCpuBackend implements AttentionBackend {
                 tasks += (long) group * qTiles;
                 floats += layoutFloats;
                 gEnd++;
-            } while (gEnd < groups && tasks < 4L * threads && floats + layoutFloats <= LAYOUT_BUDGET);
+            } while (gEnd < groups && (tasks < 4L * threads || layoutFloats == 0)
+                    && floats + layoutFloats <= LAYOUT_BUDGET);
 
             KvLayout[] layouts = new KvLayout[gEnd - g];
             List<Callable<Void>> build = new ArrayList<>();
@@ -111,7 +112,7 @@ public final class TiledCpuBackend implements AttentionBackend {
                 int b = x / p.kvHeads();
                 int hk = x % p.kvHeads();
                 build.add(() -> {
-                    layouts[slot] = new KvLayout(p, b, hk, BC, cs.rope);
+                    layouts[slot] = new KvLayout(p, b, hk, cs.rope);
                     return null;
                 });
             }
