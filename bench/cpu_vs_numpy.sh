@@ -7,7 +7,7 @@
 # Usage (after `mvn -B -DskipTests package`):
 #   bench/cpu_vs_numpy.sh                 # N=2048, B=1, H=8, D=64
 #   SEQ=512,1024,2048 ITERS=9 bench/cpu_vs_numpy.sh
-# Environment: SEQ (comma list, default 2048), HEADS (8), DIM (64), WARMUP (2), ITERS (7),
+# Environment: SEQ (comma list, default 2048), HEADS (8), DIM (64), WARMUP (3), ITERS (7), ROUNDS (3),
 #   LONG_N (32768; 0 skips the long run), LONG_HEADS (8), LONG_XMX (2g: the heap cap of the long run).
 set -euo pipefail
 
@@ -16,7 +16,8 @@ JAR="$ROOT/java/target/attention4j.jar"
 SEQ="${SEQ:-2048}"
 HEADS="${HEADS:-8}"
 DIM="${DIM:-64}"
-WARMUP="${WARMUP:-2}"
+WARMUP="${WARMUP:-3}"
+ROUNDS="${ROUNDS:-3}"
 ITERS="${ITERS:-7}"
 LONG_N="${LONG_N:-32768}"
 LONG_HEADS="${LONG_HEADS:-8}"
@@ -34,22 +35,33 @@ trap 'rm -rf "$TMP"' EXIT
 cpu_model="$( (grep -m1 'model name' /proc/cpuinfo 2>/dev/null || echo 'model name: unknown') | sed 's/.*: //')"
 echo "# machine: $(nproc) cpus, $cpu_model, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 echo "# java: $(java -version 2>&1 | head -1)"
-echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'); B=1 H=$HEADS D=$DIM float32, warmup $WARMUP, median of $ITERS"
+echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'); B=1 H=$HEADS D=$DIM float32, warmup $WARMUP, median of $ITERS, $ROUNDS rounds"
 
-# NumPy first: it also writes the inputs that attention4j then reads.
-python3 "$ROOT/bench/numpy_attention.py" --seq "$SEQ" --heads "$HEADS" --dim "$DIM" --warmup "$WARMUP" \
-    --iters "$ITERS" --out "$TMP" > "$TMP/numpy.txt"
-grep '^#' "$TMP/numpy.txt"
+# ROUNDS alternations of NumPy and attention4j, so that both see the same (possibly shared, noisy) machine;
+# each side reports its median over ITERS calls per round, the table the median over rounds.
+: > "$TMP/results.txt"
+for round in $(seq 1 "$ROUNDS"); do
+    # NumPy first: it also writes the inputs that attention4j then reads.
+    python3 "$ROOT/bench/numpy_attention.py" --seq "$SEQ" --heads "$HEADS" --dim "$DIM" --warmup "$WARMUP" \
+        --iters "$ITERS" --out "$TMP" > "$TMP/numpy.txt"
+    [[ "$round" == 1 ]] && grep '^#' "$TMP/numpy.txt"
+    grep -v '^#' "$TMP/numpy.txt" | while IFS=$'\t' read -r n np_ms; do
+        line="$(java -jar "$JAR" bench --backend cpu --inputs "$TMP/N$n" --warmup "$WARMUP" --iters "$ITERS" \
+            2>"$TMP/bench.err" | tail -1)" || { cat "$TMP/bench.err" >&2; exit 3; }
+        a4j_ms="$(echo "$line" | awk '{print $(NF-1)}')"
+        echo "$n $np_ms $a4j_ms" >> "$TMP/results.txt"
+        echo "# round $round: N=$n numpy ${np_ms} ms, attention4j cpu ${a4j_ms} ms"
+    done
+done
 
 printf '%-28s %12s %18s %22s\n' "shape [B,H,N,D]" "numpy_ms" "attention4j_cpu_ms" "ratio (numpy/a4j)"
-grep -v '^#' "$TMP/numpy.txt" | while IFS=$'\t' read -r n np_ms; do
-    line="$(java -jar "$JAR" bench --backend cpu --inputs "$TMP/N$n" --warmup "$WARMUP" --iters "$ITERS" \
-        2>"$TMP/bench.err" | tail -1)" || { cat "$TMP/bench.err" >&2; exit 3; }
-    a4j_ms="$(echo "$line" | awk '{print $(NF-1)}')"
-    ratio="$(awk -v a="$np_ms" -v b="$a4j_ms" 'BEGIN { printf "%.2f", a / b }')"
-    printf '%-28s %12s %18s %22s\n' "[1,$HEADS,$n,$DIM]" "$np_ms" "$a4j_ms" "$ratio"
+for n in ${SEQ//,/ }; do
+    np_med="$(awk -v n="$n" '$1 == n {print $2}' "$TMP/results.txt" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+    a4_med="$(awk -v n="$n" '$1 == n {print $3}' "$TMP/results.txt" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+    ratio="$(awk -v a="$np_med" -v b="$a4_med" 'BEGIN { printf "%.2f", a / b }')"
+    printf '%-28s %12s %18s %22s\n' "[1,$HEADS,$n,$DIM]" "$np_med" "$a4_med" "$ratio"
 done
-echo "# ratio > 1: attention4j cpu is faster. The machine may be shared: compare runs, not single numbers."
+echo "# medians over $ROUNDS rounds; ratio > 1: attention4j cpu is faster. On a shared machine compare runs, not single numbers."
 
 if [[ "$LONG_N" != "0" ]]; then
     echo
