@@ -16,42 +16,57 @@ final class Kernels {
     private Kernels() {
     }
 
-    /** {@code s[r] = sum_c k[ko + c] * qt[c][r]} for {@code r < n}. */
-    static void scores(float[][] qt, float[] k, int ko, float[] s, int n, int d) {
-        java.util.Arrays.fill(s, 0, n, 0f);
+    /**
+     * {@code p[jj][r] = sum_c k[ko[jj] + c] * qt[c][r]} for the {@code cnt} keys of a tile and {@code r < n}.
+     * Head-dim groups outer: six query rows stay in L1 while the tile's score rows stream past them.
+     */
+    static void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d) {
+        for (int jj = 0; jj < cnt; jj++) {
+            java.util.Arrays.fill(p[jj], 0, n, 0f);
+        }
         int c = 0;
         for (; c + 5 < d; c += 6) {
-            float a0 = k[ko + c];
-            float a1 = k[ko + c + 1];
-            float a2 = k[ko + c + 2];
-            float a3 = k[ko + c + 3];
-            float a4 = k[ko + c + 4];
-            float a5 = k[ko + c + 5];
             float[] q0 = qt[c];
             float[] q1 = qt[c + 1];
             float[] q2 = qt[c + 2];
             float[] q3 = qt[c + 3];
             float[] q4 = qt[c + 4];
             float[] q5 = qt[c + 5];
-            for (int r = 0; r < n; r++) {
-                s[r] = Math.fma(a5, q5[r], Math.fma(a4, q4[r], Math.fma(a3, q3[r],
-                        Math.fma(a2, q2[r], Math.fma(a1, q1[r], Math.fma(a0, q0[r], s[r]))))));
+            for (int jj = 0; jj < cnt; jj++) {
+                int o = ko[jj] + c;
+                float a0 = k[o];
+                float a1 = k[o + 1];
+                float a2 = k[o + 2];
+                float a3 = k[o + 3];
+                float a4 = k[o + 4];
+                float a5 = k[o + 5];
+                float[] s = p[jj];
+                for (int r = 0; r < n; r++) {
+                    s[r] = Math.fma(a5, q5[r], Math.fma(a4, q4[r], Math.fma(a3, q3[r],
+                            Math.fma(a2, q2[r], Math.fma(a1, q1[r], Math.fma(a0, q0[r], s[r]))))));
+                }
             }
         }
         for (; c + 1 < d; c += 2) {
-            float a0 = k[ko + c];
-            float a1 = k[ko + c + 1];
             float[] q0 = qt[c];
             float[] q1 = qt[c + 1];
-            for (int r = 0; r < n; r++) {
-                s[r] = Math.fma(a1, q1[r], Math.fma(a0, q0[r], s[r]));
+            for (int jj = 0; jj < cnt; jj++) {
+                float a0 = k[ko[jj] + c];
+                float a1 = k[ko[jj] + c + 1];
+                float[] s = p[jj];
+                for (int r = 0; r < n; r++) {
+                    s[r] = Math.fma(a1, q1[r], Math.fma(a0, q0[r], s[r]));
+                }
             }
         }
         for (; c < d; c++) {
-            float a0 = k[ko + c];
             float[] q0 = qt[c];
-            for (int r = 0; r < n; r++) {
-                s[r] = Math.fma(a0, q0[r], s[r]);
+            for (int jj = 0; jj < cnt; jj++) {
+                float a0 = k[ko[jj] + c];
+                float[] s = p[jj];
+                for (int r = 0; r < n; r++) {
+                    s[r] = Math.fma(a0, q0[r], s[r]);
+                }
             }
         }
     }
@@ -61,30 +76,41 @@ final class Kernels {
      * (tile-local indices) whose value rows start at {@code vo[x]}.
      */
     static void accumulate(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot, int n, int dv) {
-        for (int c = 0; c < dv; c++) {
-            float[] o = ot[c];
-            int x = 0;
-            for (; x + 5 < count; x += 6) {
-                float b0 = v[vo[x] + c];
-                float b1 = v[vo[x + 1] + c];
-                float b2 = v[vo[x + 2] + c];
-                float b3 = v[vo[x + 3] + c];
-                float b4 = v[vo[x + 4] + c];
-                float b5 = v[vo[x + 5] + c];
-                float[] p0 = p[keys[x]];
-                float[] p1 = p[keys[x + 1]];
-                float[] p2 = p[keys[x + 2]];
-                float[] p3 = p[keys[x + 3]];
-                float[] p4 = p[keys[x + 4]];
-                float[] p5 = p[keys[x + 5]];
+        // Key groups outer: the six probability rows stay in L1 while the accumulator rows stream past them.
+        int x = 0;
+        for (; x + 5 < count; x += 6) {
+            float[] p0 = p[keys[x]];
+            float[] p1 = p[keys[x + 1]];
+            float[] p2 = p[keys[x + 2]];
+            float[] p3 = p[keys[x + 3]];
+            float[] p4 = p[keys[x + 4]];
+            float[] p5 = p[keys[x + 5]];
+            int o0 = vo[x];
+            int o1 = vo[x + 1];
+            int o2 = vo[x + 2];
+            int o3 = vo[x + 3];
+            int o4 = vo[x + 4];
+            int o5 = vo[x + 5];
+            for (int c = 0; c < dv; c++) {
+                float b0 = v[o0 + c];
+                float b1 = v[o1 + c];
+                float b2 = v[o2 + c];
+                float b3 = v[o3 + c];
+                float b4 = v[o4 + c];
+                float b5 = v[o5 + c];
+                float[] o = ot[c];
                 for (int r = 0; r < n; r++) {
                     o[r] = Math.fma(b5, p5[r], Math.fma(b4, p4[r], Math.fma(b3, p3[r],
                             Math.fma(b2, p2[r], Math.fma(b1, p1[r], Math.fma(b0, p0[r], o[r]))))));
                 }
             }
-            for (; x < count; x++) {
-                float b0 = v[vo[x] + c];
-                float[] p0 = p[keys[x]];
+        }
+        for (; x < count; x++) {
+            float[] p0 = p[keys[x]];
+            int o0 = vo[x];
+            for (int c = 0; c < dv; c++) {
+                float b0 = v[o0 + c];
+                float[] o = ot[c];
                 for (int r = 0; r < n; r++) {
                     o[r] = Math.fma(b0, p0[r], o[r]);
                 }

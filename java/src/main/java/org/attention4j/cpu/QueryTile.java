@@ -33,6 +33,7 @@ final class QueryTile {
         final int[] hi;
         final int[] keys;
         final int[] vo;
+        final int[] ko;
 
         Block(int n, int d, int dv, int bc) {
             this.n = n;
@@ -49,6 +50,7 @@ final class QueryTile {
             hi = new int[n];
             keys = new int[bc];
             vo = new int[bc];
+            ko = new int[bc];
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
         }
     }
@@ -147,8 +149,9 @@ final class QueryTile {
             boolean inside) {
         int n = blk.n;
         for (int jj = 0; jj < cnt; jj++) {
-            Kernels.scores(blk.qt, kv.k, kv.keyOffset(j0 + jj), blk.p[jj], n, cs.d);
+            blk.ko[jj] = kv.keyOffset(j0 + jj);
         }
+        Kernels.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, n, cs.d);
         if (!inside) {
             for (int r = 0; r < n; r++) {
                 int a = Math.max(blk.lo[r] - j0, 0);
