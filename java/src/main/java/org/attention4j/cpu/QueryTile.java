@@ -17,9 +17,16 @@ final class QueryTile {
     private QueryTile() {
     }
 
-    /** Per-task buffers and row state. */
+    /** Each worker keeps its block buffers between tasks: a call would otherwise allocate ~130 KiB per task. */
+    private static final ThreadLocal<Block> CACHE = new ThreadLocal<>();
+
+    /** Per-task buffers and row state, sized for up to {@code cap} rows; {@code n} rows are in use. */
     private static final class Block {
-        final int n;
+        final int cap;
+        final int d;
+        final int dv;
+        final int bc;
+        int n;
         final float[][] qt;
         final float[][] p;
         final float[][] ot;
@@ -35,23 +42,41 @@ final class QueryTile {
         final int[] vo;
         final int[] ko;
 
-        Block(int n, int d, int dv, int bc) {
-            this.n = n;
-            qt = new float[d][n];
-            p = new float[bc][n];
-            ot = new float[dv][n];
-            m = new float[n];
-            l = new float[n];
-            tileMax = new float[n];
-            shift = new float[n];
-            alpha = new float[n];
-            scratch = new float[n];
-            lo = new int[n];
-            hi = new int[n];
+        Block(int cap, int d, int dv, int bc) {
+            this.cap = cap;
+            this.d = d;
+            this.dv = dv;
+            this.bc = bc;
+            qt = new float[d][cap];
+            p = new float[bc][cap];
+            ot = new float[dv][cap];
+            m = new float[cap];
+            l = new float[cap];
+            tileMax = new float[cap];
+            shift = new float[cap];
+            alpha = new float[cap];
+            scratch = new float[cap];
+            lo = new int[cap];
+            hi = new int[cap];
             keys = new int[bc];
             vo = new int[bc];
             ko = new int[bc];
-            Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        }
+
+        /** A block for {@code n} rows, reused from this thread's cache when it fits; state reset. */
+        static Block acquire(int n, int d, int dv, int bc) {
+            Block b = CACHE.get();
+            if (b == null || b.cap < n || b.d != d || b.dv != dv || b.bc != bc) {
+                b = new Block(Math.max(n, TiledCpuBackend.BR), d, dv, bc);
+                CACHE.set(b);
+            }
+            b.n = n;
+            Arrays.fill(b.m, 0, n, Float.NEGATIVE_INFINITY);
+            Arrays.fill(b.l, 0, n, 0f);
+            for (float[] o : b.ot) {
+                Arrays.fill(o, 0, n, 0f);
+            }
+            return b;
         }
     }
 
@@ -60,7 +85,7 @@ final class QueryTile {
         int d = cs.d;
         int dv = cs.dv;
         int bc = cs.bc;
-        Block blk = new Block(n, d, dv, bc);
+        Block blk = Block.acquire(n, d, dv, bc);
         loadQueries(cs, blk, b, h, i0);
 
         int tileLo = Integer.MAX_VALUE;
