@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.attention4j.cpu.ReferenceBackend;
 import org.attention4j.cpu.TiledCpuBackend;
 import org.attention4j.cuda.CudaSupport;
+import org.attention4j.cuda.Precision;
 import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
 import org.slf4j.Logger;
@@ -120,6 +121,7 @@ public final class AttentionEngine implements AutoCloseable {
     public static final class Builder {
         private Backend backend;
         private int threads;
+        private Precision cudaPrecision;
 
         private Builder() {
             backend = Backend.parse(System.getProperty("attention4j.backend", "auto"));
@@ -151,6 +153,15 @@ public final class AttentionEngine implements AutoCloseable {
         }
 
         /**
+         * The CUDA backend's GEMM precision (FP32, TF32, FP16, BF16); default the {@code attention4j.cuda.precision}
+         * property, else FP32. Ignored by the CPU backends.
+         */
+        public Builder cudaPrecision(Precision precision) {
+            this.cudaPrecision = Objects.requireNonNull(precision, "precision");
+            return this;
+        }
+
+        /**
          * Opens the engine.
          *
          * @throws AttentionException when CUDA was asked for explicitly and cannot run
@@ -162,7 +173,7 @@ public final class AttentionEngine implements AutoCloseable {
                 case REFERENCE:
                     return new AttentionEngine(new ReferenceBackend(), "reference requested");
                 case CUDA:
-                    return new AttentionEngine(CudaSupport.open(), "cuda requested");
+                    return new AttentionEngine(CudaSupport.open(cudaPrecision), "cuda requested");
                 case AUTO:
                 default:
                     CudaSupport.Availability a = CudaSupport.probe();
@@ -170,7 +181,7 @@ public final class AttentionEngine implements AutoCloseable {
                     String why;
                     if (a.usable()) {
                         why = "auto: CUDA usable (" + a.detail() + ")";
-                        e = new AttentionEngine(CudaSupport.open(), why);
+                        e = new AttentionEngine(CudaSupport.open(cudaPrecision), why);
                     } else {
                         why = "auto: CUDA not usable (" + a.detail() + "); using cpu with " + threads + " threads";
                         e = new AttentionEngine(new TiledCpuBackend(threads), why);

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  * failing. For float32 inputs with float32 accumulation this bound is far above rounding error (about 1e-7
  * relative) and far below any real bug.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo",
         description = {"Runs attention on embedded examples on the best backend, checks every result against the "
                 + "float64 reference, prints timings and writes attention-map heatmaps (PNG).",
             "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage, 3 engine failure."})

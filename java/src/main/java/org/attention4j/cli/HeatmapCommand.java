@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>Everything is checked before the PNG is written (and the write is atomic), so bad input leaves no file.
  */
-@Command(name = "heatmap", mixinStandardHelpOptions = true,
+@Command(name = "heatmap",
         description = {"Draws one [Nq, Nk] attention map of a weights .npy ([B, H, Nq, Nk] or [Nq, Nk], float32) as a "
                 + "PNG heatmap (rows = queries, columns = keys; NaN in cyan).",
             "Exit status: 0 written, 2 bad usage or input."})

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "attention4j",
         mixinStandardHelpOptions = true,
+        scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Main.Version.class,
         description = "Scaled dot-product attention on the GPU or CPU.",
         subcommands = {DemoCommand.class, AttendCommand.class, BenchCommand.class, HeatmapCommand.class,

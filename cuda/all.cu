@@ -1,0 +1,6 @@
+// The one translation unit that cuda/build.sh compiles into attention4j_kernels.fatbin: a single module for
+// cuModuleLoadData holding every kernel family (they share common.cuh, include-guarded).
+#include "softmax.cu"
+#include "rope.cu"
+#include "layout.cu"
+#include "layernorm.cu"

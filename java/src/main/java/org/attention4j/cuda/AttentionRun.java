@@ -1,0 +1,193 @@
+package org.attention4j.cuda;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import org.attention4j.cuda.AttentionProgram.Buf;
+import org.attention4j.cuda.AttentionProgram.Command;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasOperation;
+
+/**
+ * One attention call on one worker: runs the call's {@link AttentionProgram} (RoPE, then per chunk the score GEMM,
+ * the fused softmax and the value GEMM) on the worker's stream, mapping its named buffers to device memory. Every device block it takes is recorded and given back
+ * by {@link #close()}, which the caller runs in a finally block after the stream is idle, so a failure part-way
+ * leaks nothing.
+ */
+final class AttentionRun implements AutoCloseable {
+
+    /** Receives each chunk's probabilities {@code P} (the attention weights) while they are on the device. */
+    interface WeightsSink {
+        /**
+         * @param p      the chunk's P, dense, {@code count} elements of {@code type}
+         * @param type   P's element type
+         * @param first  the element of {@code [B, Hq, Nq, Nk]} where the chunk starts
+         * @param count  elements in the chunk
+         */
+        void accept(CUdeviceptr p, DType type, long first, long count);
+    }
+
+    private static final CUdeviceptr NULL = new CUdeviceptr();
+
+    private final CudaRuntime rt;
+    final Worker worker;
+    private final GemmPrecision gp;
+    private final DeviceProblem p;
+    private final List<CachingAllocator.Block<CUdeviceptr>> taken = new ArrayList<>();
+
+    AttentionRun(CudaRuntime rt, Worker worker, GemmPrecision gp, DeviceProblem p) {
+        this.rt = rt;
+        this.worker = worker;
+        this.gp = gp;
+        this.p = p;
+    }
+
+    /** Device scratch for this call, given back by {@link #close()}. */
+    CUdeviceptr scratch(long bytes) {
+        CachingAllocator.Block<CUdeviceptr> b = rt.allocator.allocate(Math.max(1, bytes));
+        taken.add(b);
+        return b.handle();
+    }
+
+    /** Uploads floats as {@code type} into new scratch. */
+    CUdeviceptr upload(float[] data, DType type) {
+        CUdeviceptr d = scratch((long) data.length * type.bytes());
+        rt.transfers.uploadFloats(worker, java.nio.FloatBuffer.wrap(data), data.length, d, type);
+        return d;
+    }
+
+    /**
+     * Queues the whole computation: builds the {@link AttentionProgram}, allocates and fills its scratch buffers,
+     * and runs its commands on the worker's stream.
+     *
+     * @param q             Q in the storage type
+     * @param k             K in the storage type
+     * @param v             V in the storage type
+     * @param qkAreScratch  whether Q and K may be rotated in place (else RoPE works on copies)
+     * @param out           O {@code [B, Hq, Nq, Dv]} of {@code outType}
+     * @param lse           the log-sum-exp {@code [B*Hq*Nq]} fp32, or null
+     * @param weights       where the probabilities go, or null
+     */
+    void execute(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, boolean qkAreScratch, CUdeviceptr out, DType outType,
+                 CUdeviceptr lse, WeightsSink weights) {
+        AttentionProgram prog = AttentionProgram.of(p, gp, qkAreScratch, outType, lse != null, weights != null,
+                CudaSettings.workspaceBytes(), rt.multiprocessors);
+        Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
+        mem.put(Buf.Q, q);
+        mem.put(Buf.K, k);
+        mem.put(Buf.V, v);
+        mem.put(Buf.OUT, out);
+        if (lse != null) {
+            mem.put(Buf.LSE, lse);
+        }
+        for (Map.Entry<Buf, Long> e : prog.scratchBytes().entrySet()) {
+            mem.put(e.getKey(), scratch(e.getValue()));
+        }
+        // The small arrays the kernels read, in the kernels' types (int32, uint8, float).
+        if (mem.containsKey(Buf.KV_LENGTHS)) {
+            rt.transfers.uploadInts(worker, p.kvLengths(), mem.get(Buf.KV_LENGTHS));
+        }
+        if (mem.containsKey(Buf.BOOL_MASK)) {
+            rt.transfers.uploadBooleans(worker, p.mask().booleanData(), mem.get(Buf.BOOL_MASK));
+        }
+        if (mem.containsKey(Buf.FLOAT_MASK)) {
+            float[] m = p.mask().floatData();
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(m), m.length, mem.get(Buf.FLOAT_MASK), DType.FP32);
+        }
+        if (mem.containsKey(Buf.SLOPES)) {
+            float[] a = p.alibiSlopes();
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(a), a.length, mem.get(Buf.SLOPES), DType.FP32);
+        }
+        if (mem.containsKey(Buf.Q_POSITIONS)) {
+            rt.transfers.uploadInts(worker, p.queryPositions(), mem.get(Buf.Q_POSITIONS));
+        }
+        if (mem.containsKey(Buf.K_POSITIONS)) {
+            rt.transfers.uploadInts(worker, p.keyPositions(), mem.get(Buf.K_POSITIONS));
+        }
+        worker.mathMode(gp.mathMode());
+        for (Command c : prog.commands()) {
+            run(c, mem, weights);
+        }
+    }
+
+    private void run(Command c, Map<Buf, CUdeviceptr> mem, WeightsSink weights) {
+        if (c instanceof AttentionProgram.Copy) {
+            AttentionProgram.Copy x = (AttentionProgram.Copy) c;
+            JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
+        } else if (c instanceof AttentionProgram.Rope) {
+            AttentionProgram.Rope r = (AttentionProgram.Rope) c;
+            long pairs = (long) r.batch() * r.heads() * r.n() * r.dim() / 2;
+            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (r.dim() / 2),
+                    worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(), r.n(), r.dim(), r.style(),
+                            r.base(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
+        } else if (c instanceof AttentionProgram.Gemm) {
+            AttentionProgram.Gemm g = (AttentionProgram.Gemm) c;
+            gemm(g.call(), mem.get(g.a()), g.aType(), mem.get(g.b()), g.bType(), mem.get(g.c()), g.cType());
+        } else if (c instanceof AttentionProgram.Softmax) {
+            AttentionProgram.Softmax x = (AttentionProgram.Softmax) c;
+            SoftmaxLaunch l = x.launch();
+            KernelArgs.Mask m = new KernelArgs.Mask(x.batch(), x.heads(), x.nq(), x.nk(), x.scale(), x.causal(),
+                    x.windowLeft(), x.windowRight(), ptr(mem, x.kvLengths()), ptr(mem, x.boolMask()),
+                    ptr(mem, x.floatMask()), x.maskStrides(), ptr(mem, x.alibiSlopes()));
+            if (!l.split()) {
+                Kernels.launch(rt.kernels.softmax(x.pType()), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
+                        worker.stream, KernelArgs.softmax(ptr(mem, x.s()), ptr(mem, x.p()), ptr(mem, x.lse()), m)
+                                .values());
+            } else {
+                Kernels.launch(rt.kernels.splitStats, l.gridX(), l.gridY(), l.block(), l.sharedMem(), worker.stream,
+                        KernelArgs.splitStats(ptr(mem, x.s()), ptr(mem, x.partial()), l.chunkLen(), m).values());
+                Kernels.launch(rt.kernels.splitFinish(x.pType()), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
+                        worker.stream, KernelArgs.splitFinish(ptr(mem, x.s()), ptr(mem, x.p()), ptr(mem, x.lse()),
+                                ptr(mem, x.partial()), l.chunkLen(), m).values());
+            }
+        } else if (c instanceof AttentionProgram.Weights) {
+            AttentionProgram.Weights w = (AttentionProgram.Weights) c;
+            weights.accept(mem.get(w.p()), w.pType(), w.first(), w.count());
+        } else {
+            throw new AssertionError(c);
+        }
+    }
+
+    /** The device address of a ref, NULL for an absent one. */
+    private static CUdeviceptr ptr(Map<Buf, CUdeviceptr> mem, AttentionProgram.Ref r) {
+        if (r == null) {
+            return NULL;
+        }
+        CUdeviceptr base = mem.get(r.buf());
+        return r.byteOffset() == 0 ? base : base.withByteOffset(r.byteOffset());
+    }
+
+    private void gemm(GemmCall c, CUdeviceptr a, DType at, CUdeviceptr b, DType bt, CUdeviceptr out, DType ct) {
+        Pointer pa = a.withByteOffset(c.offA() * at.bytes());
+        Pointer pb = b.withByteOffset(c.offB() * bt.bytes());
+        Pointer pc = out.withByteOffset(c.offC() * ct.bytes());
+        int opA = c.transA() ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        int opB = c.transB() ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        Pointer alpha = Pointer.to(new float[] {c.alpha()});
+        Pointer beta = Pointer.to(new float[] {c.beta()});
+        if (!gp.ex()) {
+            JCublas2.cublasSgemmStridedBatched(worker.blas, opA, opB, c.m(), c.n(), c.k(), alpha, pa, c.lda(),
+                    c.strideA(), pb, c.ldb(), c.strideB(), beta, pc, c.ldc(), c.strideC(), c.batch());
+        } else {
+            JCublas2.cublasGemmStridedBatchedEx_new(worker.blas, opA, opB, c.m(), c.n(), c.k(), alpha,
+                    pa, at.cudaDataType(), c.lda(), c.strideA(), pb, bt.cudaDataType(), c.ldb(), c.strideB(), beta,
+                    pc, ct.cudaDataType(), c.ldc(), c.strideC(), c.batch(), gp.computeType(), gp.algo());
+        }
+    }
+
+    /** Gives back every block this call took; the stream must be idle. */
+    @Override
+    public void close() {
+        for (CachingAllocator.Block<CUdeviceptr> b : taken) {
+            rt.allocator.release(b);
+        }
+        taken.clear();
+    }
+}

@@ -1,0 +1,154 @@
+package org.attention4j.cuda;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import jcuda.CudaException;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
+import jcuda.runtime.JCuda;
+
+/**
+ * Finds out whether the CUDA backend can run here: the JCuda driver binding and {@code libcuda.so.1}, a device,
+ * the JCublas binding and {@code libcublas.so.12}, and the packaged kernels. Every check runs, so the detail
+ * names everything that is missing at once. Loading a JCuda binding whose system library is absent raises
+ * {@link UnsatisfiedLinkError}; that and {@link CudaException} are the only failures caught.
+ */
+final class CudaProbe {
+    /** The oldest compute capability the fatbin has code for (sm_75). */
+    static final int MIN_CC = 75;
+
+    private CudaProbe() {
+    }
+
+    /** The device ordinal, from {@code attention4j.cuda.device} (default 0). */
+    static int deviceOrdinal() {
+        String s = System.getProperty("attention4j.cuda.device", "0").trim();
+        try {
+            int d = Integer.parseInt(s);
+            if (d < 0) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("system property attention4j.cuda.device must be an integer >= 0, got '"
+                    + s + "'");
+        }
+    }
+
+    static CudaSupport.Availability run() {
+        List<String> missing = new ArrayList<>();
+        String device = null;
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            JCudaDriver.cuInit(0);
+            int[] count = {0};
+            JCudaDriver.cuDeviceGetCount(count);
+            int ordinal = deviceOrdinal();
+            if (count[0] == 0) {
+                missing.add(CudaErrors.NO_DEVICE);
+            } else if (ordinal >= count[0]) {
+                missing.add("attention4j.cuda.device=" + ordinal + " but only " + count[0] + " CUDA device(s) exist");
+            } else {
+                CUdevice dev = new CUdevice();
+                JCudaDriver.cuDeviceGet(dev, ordinal);
+                int cc = 10 * attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+                        + attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+                device = describe(dev, ordinal, cc);
+                if (cc < MIN_CC) {
+                    missing.add(device + " has compute capability " + cc / 10 + "." + cc % 10
+                            + "; the kernels need 7.5 or newer");
+                }
+            }
+        } catch (UnsatisfiedLinkError e) {
+            missing.add(CudaErrors.describeDriverLinkError(e.getMessage()));
+        } catch (CudaException e) {
+            missing.add(CudaErrors.describeInitError(e.getMessage()));
+        }
+        try {
+            JCuda.setExceptionsEnabled(true);
+            JCublas2.setExceptionsEnabled(true);
+        } catch (UnsatisfiedLinkError e) {
+            missing.add(CudaErrors.describeCublasLinkError(e.getMessage()));
+        }
+        if (!KernelResources.present()) {
+            missing.add(CudaErrors.NO_KERNELS);
+        }
+        if (missing.isEmpty()) {
+            String failure = tryStart(device);
+            if (failure != null) {
+                missing.add(failure);
+            }
+        }
+        if (!missing.isEmpty()) {
+            return new CudaSupport.Availability(false, String.join("; ", missing));
+        }
+        String nvcc = KernelResources.properties().getProperty("nvcc.version", "");
+        return new CudaSupport.Availability(true, device + (nvcc.isEmpty() ? "" : ", kernels from nvcc " + nvcc));
+    }
+
+    /**
+     * Everything the backend needs at start, tried once so that AUTO can fall back instead of failing later:
+     * the primary context, the kernels' module (a fatbin without code for this GPU fails here) and a cuBLAS
+     * handle. Returns null when all work, else what failed.
+     */
+    private static String tryStart(String device) {
+        CUdevice dev = new CUdevice();
+        CUcontext ctx = new CUcontext();
+        try {
+            JCudaDriver.cuDeviceGet(dev, deviceOrdinal());
+            JCudaDriver.cuDevicePrimaryCtxRetain(ctx, dev);
+        } catch (CudaException e) {
+            return "cannot create a CUDA context on " + device + ": " + e.getMessage();
+        }
+        try {
+            JCudaDriver.cuCtxSetCurrent(ctx);
+            CUmodule module = new CUmodule();
+            try {
+                JCudaDriver.cuModuleLoadData(module, KernelResources.fatbin());
+                JCudaDriver.cuModuleUnload(module);
+            } catch (CudaException e) {
+                return "the kernels do not load on " + device + " (" + e.getMessage() + "): rebuild them with nvcc "
+                        + "for this GPU's architecture";
+            }
+            cublasHandle h = new cublasHandle();
+            try {
+                JCublas2.cublasCreate(h);
+                JCublas2.cublasDestroy(h);
+            } catch (CudaException e) {
+                return "cuBLAS does not start on " + device + " (" + e.getMessage() + "): check that libcublas.so.12 "
+                        + "matches the driver";
+            }
+            return null;
+        } finally {
+            JCudaDriver.cuDevicePrimaryCtxRelease(dev);
+        }
+    }
+
+    private static int attribute(CUdevice dev, int attr) {
+        int[] v = {0};
+        JCudaDriver.cuDeviceGetAttribute(v, attr, dev);
+        return v[0];
+    }
+
+    private static String describe(CUdevice dev, int ordinal, int cc) {
+        byte[] name = new byte[256];
+        JCudaDriver.cuDeviceGetName(name, name.length, dev);
+        int len = 0;
+        while (len < name.length && name[len] != 0) {
+            len++;
+        }
+        long[] mem = {0};
+        JCudaDriver.cuDeviceTotalMem(mem, dev);
+        int[] driver = {0};
+        JCudaDriver.cuDriverGetVersion(driver);
+        return "device " + ordinal + ": " + new String(name, 0, len, StandardCharsets.UTF_8) + " (sm_" + cc + ", "
+                + (mem[0] >> 20) + " MiB, driver CUDA " + driver[0] / 1000 + "." + driver[0] % 1000 / 10 + ")";
+    }
+}

@@ -1,0 +1,50 @@
+package org.attention4j.cuda;
+
+/**
+ * Launch geometry of the fused softmax kernel (cuda/README.md, softmax.cu), as a pure function of the problem:
+ * version 1 (one block per row) when there are enough rows or they are short, else version 2 (a row split over
+ * {@code numChunks} blocks, with a {@code [rows, numChunks, 2]} float workspace of partial max/sum pairs).
+ *
+ * @param split      whether version 2 is used
+ * @param block      threads per block
+ * @param sharedMem  dynamic shared memory bytes
+ * @param gridX      grid x (rows for version 1, chunks for version 2)
+ * @param gridY      grid y (1, or rows capped at 65535 for version 2)
+ * @param chunkLen   keys per chunk (version 2; 0 otherwise)
+ * @param numChunks  chunks per row (version 2; 0 otherwise)
+ */
+record SoftmaxLaunch(boolean split, int block, int sharedMem, int gridX, int gridY, int chunkLen, int numChunks) {
+
+    private static final int MAX_GRID_X = Integer.MAX_VALUE;
+    private static final int MAX_GRID_Y = 65535;
+
+    /** The launch for {@code rows} rows of {@code nk} keys on a device with {@code sms} multiprocessors. */
+    static SoftmaxLaunch of(long rows, int nk, int sms) {
+        if (rows < 1 || nk < 1 || sms < 1) {
+            throw new IllegalArgumentException("softmax launch needs rows, Nk, SMs >= 1: " + rows + ", " + nk + ", "
+                    + sms);
+        }
+        int block = nk >= 8192 ? 512 : 256;
+        int shared = 8 * (block / 32);
+        if (rows >= 2L * sms || nk <= 8192) {
+            return new SoftmaxLaunch(false, block, shared, (int) Math.min(rows, MAX_GRID_X), 1, 0, 0);
+        }
+        // About four blocks per SM in total, each chunk at least 2048 keys, a multiple of 4.
+        long perRow = ceilDiv(4L * sms, rows);
+        long len = ceilDiv(nk, perRow);
+        len = (len + 3) / 4 * 4;
+        int chunkLen = (int) Math.max(2048, len);
+        int numChunks = (int) ceilDiv(nk, chunkLen);
+        return new SoftmaxLaunch(true, block, shared, numChunks, (int) Math.min(rows, MAX_GRID_Y), chunkLen,
+                numChunks);
+    }
+
+    /** Bytes of the version-2 partials workspace for {@code rows} rows (0 for version 1). */
+    long partialBytes(long rows) {
+        return split ? 8L * rows * numChunks : 0;
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}

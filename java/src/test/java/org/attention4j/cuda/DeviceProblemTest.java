@@ -1,0 +1,58 @@
+package org.attention4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.attention4j.AttentionMask;
+import org.attention4j.AttentionOptions;
+import org.attention4j.Causal;
+import org.attention4j.Rope;
+import org.attention4j.RopeStyle;
+import org.attention4j.Tensor;
+import org.attention4j.spi.AttentionProblem;
+import org.junit.jupiter.api.Test;
+
+/** The device path validates shapes as the engine does, and resolves options to the same values. */
+class DeviceProblemTest {
+
+    @Test
+    void deviceShapesResolveLikeTheHostProblem() {
+        int[] qs = {2, 4, 3, 6}, ks = {2, 2, 5, 6}, vs = {2, 2, 5, 3};
+        AttentionOptions o = AttentionOptions.builder().causal(Causal.TOP_LEFT).kvLengths(5, 2).alibi()
+                .mask(AttentionMask.ofBoolean(new boolean[15], 3, 5)).window(2, 1)
+                .rope(new Rope(500, RopeStyle.INTERLEAVED, new int[] {7, 8, 9}, null)).returnLse(true).build();
+        DeviceProblem d = DeviceProblem.of(qs, ks, vs, o);
+        DeviceProblem h = DeviceProblem.of(AttentionProblem.of(Tensor.zeros(qs), Tensor.zeros(ks), Tensor.zeros(vs), o));
+        assertEquals(h.describe(), d.describe());
+        assertEquals(h.scale(), d.scale());
+        assertEquals(2, d.causal());
+        assertArrayEquals(h.maskStrides(), d.maskStrides());
+        assertArrayEquals(h.alibiSlopes(), d.alibiSlopes());
+        assertArrayEquals(h.kvLengths(), d.kvLengths());
+        assertArrayEquals(h.queryPositions(), d.queryPositions());
+        assertEquals(h.windowLeft(), d.windowLeft());
+        assertEquals(2L * 4 * 3, d.rows());
+    }
+
+    @Test
+    void badDeviceShapesAreRefusedNamingTheArgument() {
+        int[] q = {1, 4, 3, 6}, k = {1, 2, 5, 6}, v = {1, 2, 5, 3};
+        assertMessage("rank 4", () -> DeviceProblem.of(new int[] {4, 3, 6}, k, v, null));
+        assertMessage("head dim D of k", () -> DeviceProblem.of(q, new int[] {1, 2, 5, 7}, v, null));
+        assertMessage("not a multiple", () -> DeviceProblem.of(new int[] {1, 3, 3, 6}, k, v, null));
+        assertMessage("batch B", () -> DeviceProblem.of(q, k, new int[] {2, 2, 5, 3}, null));
+        assertMessage("kvLengths[0]=6",
+                () -> DeviceProblem.of(q, k, v, AttentionOptions.builder().kvLengths(6).build()));
+        assertMessage("does not broadcast", () -> DeviceProblem.of(q, k, v,
+                AttentionOptions.builder().mask(AttentionMask.ofFloat(new float[4], 4)).build()));
+        assertMessage("even head dim", () -> DeviceProblem.of(new int[] {1, 4, 3, 5}, new int[] {1, 2, 5, 5}, v,
+                AttentionOptions.builder().rope(10000, RopeStyle.HALF).build()));
+    }
+
+    private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
+        assertTrue(x.getMessage().contains(part), x.getMessage());
+    }
+}
