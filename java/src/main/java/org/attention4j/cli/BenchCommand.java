@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
  * median. FLOPs are counted as {@code 4 * B * Hq * Nq * Nk * D}, halved under a causal mask. The table goes to
  * stdout, one progress line per case to stderr.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench",
         description = "Attention throughput over a sweep of sizes, per backend (median of --iters timed calls).")
 public final class BenchCommand implements Callable<Integer> {
 
