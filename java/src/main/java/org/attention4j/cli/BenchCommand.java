@@ -146,7 +146,7 @@ public final class BenchCommand implements Callable<Integer> {
                     err.flush();
                     double ms = medianMillis(engine, q, k, v, options);
                     double flops = 4.0 * b * hq * nq * nk * d * (causal ? 0.5 : 1.0);
-                    out.printf(Locale.ROOT, "%-9s %3d %4d %4d %7d %7d %5d %6s %11.2f %9.2f%n",
+                    out.printf(Locale.ROOT, "%-9s %3d %4d %4d %7d %7d %5d %6s %11.3f %9.2f%n",
                             engine.backend().cliName(), b, hq, hk, nq, nk, d, causal ? "yes" : "no", ms,
                             flops / (ms * 1e6));
                     out.flush();
