@@ -8,6 +8,8 @@
 #   bench/cpu_vs_numpy.sh                 # N=2048, B=1, H=8, D=64
 #   SEQ=512,1024,2048 ITERS=9 bench/cpu_vs_numpy.sh
 # Environment: SEQ (comma list, default 2048), HEADS (8), DIM (64), WARMUP (3), ITERS (7), ROUNDS (3),
+#   JAVA_WARMUP_S (3: attention4j also warms up for at least this many seconds, so that the JIT has compiled
+#   its loops; on 2 cores the compiler threads compete with the workers),
 #   LONG_N (32768; 0 skips the long run), LONG_HEADS (8), LONG_XMX (2g: the heap cap of the long run).
 set -euo pipefail
 
@@ -18,6 +20,7 @@ HEADS="${HEADS:-8}"
 DIM="${DIM:-64}"
 WARMUP="${WARMUP:-3}"
 ROUNDS="${ROUNDS:-3}"
+JAVA_WARMUP_S="${JAVA_WARMUP_S:-3}"
 ITERS="${ITERS:-7}"
 LONG_N="${LONG_N:-32768}"
 LONG_HEADS="${LONG_HEADS:-8}"
@@ -35,7 +38,7 @@ trap 'rm -rf "$TMP"' EXIT
 cpu_model="$( (grep -m1 'model name' /proc/cpuinfo 2>/dev/null || echo 'model name: unknown') | sed 's/.*: //')"
 echo "# machine: $(nproc) cpus, $cpu_model, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 echo "# java: $(java -version 2>&1 | head -1)"
-echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'); B=1 H=$HEADS D=$DIM float32, warmup $WARMUP, median of $ITERS, $ROUNDS rounds"
+echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'); B=1 H=$HEADS D=$DIM float32, warmup $WARMUP (java also >= ${JAVA_WARMUP_S} s), median of $ITERS, $ROUNDS rounds"
 
 # ROUNDS alternations of NumPy and attention4j, so that both see the same (possibly shared, noisy) machine;
 # each side reports its median over ITERS calls per round, the table the median over rounds.
@@ -46,7 +49,8 @@ for round in $(seq 1 "$ROUNDS"); do
         --iters "$ITERS" --out "$TMP" > "$TMP/numpy.txt"
     [[ "$round" == 1 ]] && grep '^#' "$TMP/numpy.txt"
     grep -v '^#' "$TMP/numpy.txt" | while IFS=$'\t' read -r n np_ms; do
-        line="$(java -jar "$JAR" bench --backend cpu --inputs "$TMP/N$n" --warmup "$WARMUP" --iters "$ITERS" \
+        line="$(java -jar "$JAR" bench --backend cpu --inputs "$TMP/N$n" --warmup "$WARMUP" \
+            --warmup-time "$JAVA_WARMUP_S" --iters "$ITERS" \
             2>"$TMP/bench.err" | tail -1)" || { cat "$TMP/bench.err" >&2; exit 3; }
         a4j_ms="$(echo "$line" | awk '{print $(NF-1)}')"
         echo "$n $np_ms $a4j_ms" >> "$TMP/results.txt"

@@ -66,6 +66,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "Untimed calls per case (default: ${DEFAULT-VALUE}).")
     int warmup = 2;
 
+    @Option(names = "--warmup-time", paramLabel = "SECONDS",
+            description = "Keep warming up until this much time has passed too, so that the JIT has compiled the "
+                    + "hot loops (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds = 0;
+
     @Option(names = "--iters", description = "Timed calls per case (default: ${DEFAULT-VALUE}).")
     int iters = 5;
 
@@ -95,6 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
         require(dim >= 1, "--dim must be >= 1, got " + dim);
         require(warmup >= 0, "--warmup must be >= 0, got " + warmup);
         require(iters >= 1, "--iters must be >= 1, got " + iters);
+        require(warmupSeconds >= 0 && warmupSeconds <= 3600, "--warmup-time must be in [0, 3600], got " + warmupSeconds);
         require(threads == null || threads >= 1, "--threads must be >= 1, got " + threads);
         for (int n : seq) {
             require(n >= 1, "--seq values must be >= 1, got " + n);
@@ -102,8 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
         require(kvSeq == null || kvSeq >= 1, "--kv-seq must be >= 1, got " + kvSeq);
 
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        out.printf(Locale.ROOT, "# attention4j bench: java %s, %d cpus, %d cpu threads, warmup %d, iters %d%n",
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), workers, warmup, iters);
+        out.printf(Locale.ROOT, "# attention4j bench: java %s, %d cpus, %d cpu threads, warmup %d (and >= %.1f s), iters %d%n",
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), workers, warmup,
+                warmupSeconds, iters);
         out.printf(Locale.ROOT, "%-9s %3s %4s %4s %7s %7s %5s %6s %11s %9s%n",
                 "backend", "B", "Hq", "Hkv", "Nq", "Nk", "D", "causal", "median_ms", "GFLOP/s");
         out.flush();
@@ -157,7 +164,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private double medianMillis(AttentionEngine engine, Tensor q, Tensor k, Tensor v, AttentionOptions options) {
-        for (int i = 0; i < warmup; i++) {
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
             engine.attention(q, k, v, options);
         }
         double[] ms = new double[iters];
