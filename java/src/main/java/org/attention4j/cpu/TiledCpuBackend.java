@@ -24,11 +24,12 @@ import org.slf4j.LoggerFactory;
  * The {@code cpu} backend: FlashAttention's tiled online softmax in float32, multi-threaded over
  * (batch, head, query tile), with inner loops that HotSpot's C2 vectorises on a plain Java 17 JVM.
  *
- * <p>Per call, the keys and values of each (batch, kv head) are rearranged once into a {@link KvLayout}
- * (transposed key tiles, RoPE applied) shared by every query head of the group, so grouped-query heads never copy
- * K or V per query head. Query tiles of {@link #BR} rows then stream over key tiles of {@link #BC} keys
- * ({@link QueryTile}); memory is {@code O((Nq + Nk) * D)} without weights. Groups are processed a batch at a time,
- * so the rearranged copies alive at once stay bounded.
+ * <p>Per call, each (batch, kv head) gets a {@link KvLayout}: K and V read in place (a rotated copy of K when RoPE
+ * is on), shared by every query head of the group, so grouped-query heads never copy K or V per query head. Query
+ * tiles of {@link #BR} rows, held transposed so that every hot loop runs over rows, then stream over key tiles of
+ * {@link #BC} keys ({@link QueryTile}, {@link Kernels}, {@link FastExp}); memory is {@code O((Nq + Nk) * D)}
+ * without weights. With RoPE, groups are processed a batch at a time, so the rotated copies alive at once stay
+ * bounded.
  *
  * <p>Thread-safe: calls from many threads share the worker pool, which is created here and shut down by
  * {@link #close()} (idempotent). With one thread the work runs on the caller's thread.
@@ -38,7 +39,7 @@ public final class TiledCpuBackend implements AttentionBackend {
     static final int BR = 128;
     /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
     static final int BC = 120;
-    /** Rearranged K/V floats alive at once, at most (besides one group that is larger on its own). */
+    /** Rotated-key floats alive at once, at most (besides one group that is larger on its own). */
     private static final long LAYOUT_BUDGET = 16L << 20;
 
     private static final Logger LOG = LoggerFactory.getLogger(TiledCpuBackend.class);
