@@ -546,7 +546,7 @@ static void bench_decode(int B, int Hq, int Hkv, int len, int D) {
     cudaCheck(cudaMemset(k, 0, nc * sizeof(T)));
     cudaCheck(cudaMemset(v, 0, nc * sizeof(T)));
     int g = Hq / Hkv, rowGroups = (g + 15) / 16;
-    int splits = std::max(1, std::min((2 * num_sms() + B * Hkv * rowGroups - 1) / (B * Hkv * rowGroups), (len + 255) / 256));
+    int splits = std::max(1, std::min((4 * num_sms() + B * Hkv * rowGroups - 1) / (B * Hkv * rowGroups), (len + 255) / 256));
     long long rows = (long long)B * Hq;
     cudaCheck(cudaMalloc(&partO, splits * rows * D * sizeof(float)));
     cudaCheck(cudaMalloc(&partL, splits * rows * sizeof(float)));
