@@ -364,6 +364,7 @@ static void validate_forward() {
         p.Nq = p.Nk = 0;
         for (int b = 0; b < p.B; b++) {
             int nq = (int)(rng()() % 300), nk = (int)(rng()() % 300);
+            if (b == 0) nq = std::max(nq, 1);  // Nq = max Nq_b >= 1: a zero grid is not launched (README)
             p.cuQ.push_back(p.cuQ.back() + nq);
             p.cuK.push_back(p.cuK.back() + nk);
             p.Nq = std::max(p.Nq, nq), p.Nk = std::max(p.Nk, nk);

@@ -449,6 +449,7 @@ static void check_varlen() {
         for (int b = 0; b < p.B; b++) {
             int nq = (int)(rng() % 150), nk = (int)(rng() % 150);  // empty sequences too
             if (t % 3 == 0 && b == 0) nq = 1;
+            if (b == 0) nq = std::max(nq, 1);  // Nq = max Nq_b >= 1: a zero grid is not launched (README)
             p.cuQ.push_back(p.cuQ.back() + nq);
             p.cuK.push_back(p.cuK.back() + nk);
             p.Nq = std::max(p.Nq, nq);
