@@ -67,7 +67,7 @@ final class QueryTile {
         static Block acquire(int n, int d, int dv, int bc) {
             Block b = CACHE.get();
             if (b == null || b.cap < n || b.d != d || b.dv != dv || b.bc != bc) {
-                b = new Block(Math.max(n, TiledCpuBackend.BR), d, dv, bc);
+                b = new Block(Math.max(n, TiledCpuBackend.BR_MIN), d, dv, bc);
                 CACHE.set(b);
             }
             b.n = n;
