@@ -22,37 +22,39 @@ public final class DecodeProblem {
     public static final int MAX_QUERIES = 16;
 
     private final Tensor q;
+    private final int[] qShape;
     private final KvCache cache;
     private final AttentionOptions options;
     private final int[] lengths;
 
-    private DecodeProblem(Tensor q, KvCache cache, AttentionOptions options) {
+    private DecodeProblem(Tensor q, int[] qShape, KvCache cache, AttentionOptions options) {
         this.q = q;
+        this.qShape = qShape.clone();
         this.cache = cache;
         this.options = options;
-        String shapes = "(q " + q + ", cache " + cache + ")";
-        if (q.rank() != 4) {
+        String shapes = "(q " + Tensor.shapeString(qShape) + ", cache " + cache + ")";
+        if (qShape.length != 4) {
             throw new IllegalArgumentException("q must have rank 4 [B, Hq, Nq, D], got shape "
-                    + Tensor.shapeString(q.shape()));
+                    + Tensor.shapeString(qShape));
         }
         if (cache.isClosed()) {
             throw new IllegalArgumentException("cache is closed " + shapes);
         }
-        if (q.dim(0) != cache.batch()) {
-            throw new IllegalArgumentException("batch B of q (" + q.dim(0) + ") differs from the cache's ("
+        if (qShape[0] != cache.batch()) {
+            throw new IllegalArgumentException("batch B of q (" + qShape[0] + ") differs from the cache's ("
                     + cache.batch() + ") " + shapes);
         }
-        if (q.dim(3) != cache.dim()) {
-            throw new IllegalArgumentException("head dim D of q (" + q.dim(3) + ") differs from the cache's ("
+        if (qShape[3] != cache.dim()) {
+            throw new IllegalArgumentException("head dim D of q (" + qShape[3] + ") differs from the cache's ("
                     + cache.dim() + ") " + shapes);
         }
-        if (q.dim(1) < 1 || q.dim(1) % cache.kvHeads() != 0) {
-            throw new IllegalArgumentException("query heads Hq=" + q.dim(1) + " are not a multiple of the cache's "
+        if (qShape[1] < 1 || qShape[1] % cache.kvHeads() != 0) {
+            throw new IllegalArgumentException("query heads Hq=" + qShape[1] + " are not a multiple of the cache's "
                     + "key/value heads Hkv=" + cache.kvHeads() + " " + shapes);
         }
-        if (q.dim(2) < 1 || q.dim(2) > MAX_QUERIES) {
+        if (qShape[2] < 1 || qShape[2] > MAX_QUERIES) {
             throw new IllegalArgumentException("decode takes 1 to " + MAX_QUERIES + " new queries, got Nq="
-                    + q.dim(2) + " " + shapes + "; use attention() for longer prompts");
+                    + qShape[2] + " " + shapes + "; use attention() for longer prompts");
         }
         if (options.kvLengths() != null) {
             throw new IllegalArgumentException("kvLengths do not apply to decode: the cache's lengths are used");
@@ -70,13 +72,13 @@ public final class DecodeProblem {
                 throw new IllegalArgumentException("decode places RoPE by the cache's lengths; explicit positions "
                         + "are not taken");
             }
-            if (q.dim(3) % 2 != 0) {
-                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + q.dim(3) + " " + shapes);
+            if (qShape[3] % 2 != 0) {
+                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + qShape[3] + " " + shapes);
             }
         }
-        if (options.alibi() && options.alibiSlopes() != null && options.alibiSlopes().length != q.dim(1)) {
+        if (options.alibi() && options.alibiSlopes() != null && options.alibiSlopes().length != qShape[1]) {
             throw new IllegalArgumentException("alibiSlopes has " + options.alibiSlopes().length
-                    + " entries but there are Hq=" + q.dim(1) + " query heads " + shapes);
+                    + " entries but there are Hq=" + qShape[1] + " query heads " + shapes);
         }
         this.lengths = cache.lengths();
     }
@@ -89,10 +91,21 @@ public final class DecodeProblem {
     public static DecodeProblem of(Tensor q, KvCache cache, AttentionOptions options) {
         Objects.requireNonNull(q, "q");
         Objects.requireNonNull(cache, "cache");
-        return new DecodeProblem(q, cache, options == null ? AttentionOptions.DEFAULTS : options);
+        return new DecodeProblem(q, q.shape(), cache, options == null ? AttentionOptions.DEFAULTS : options);
     }
 
-    /** The new queries {@code [B, Hq, Nq, D]}. */
+    /**
+     * Validates a decode step whose queries live elsewhere (device tensors): {@link #q()} is then null.
+     *
+     * @throws IllegalArgumentException naming the argument and the shapes when anything is off
+     */
+    public static DecodeProblem ofShape(int[] qShape, KvCache cache, AttentionOptions options) {
+        Objects.requireNonNull(qShape, "qShape");
+        Objects.requireNonNull(cache, "cache");
+        return new DecodeProblem(null, qShape, cache, options == null ? AttentionOptions.DEFAULTS : options);
+    }
+
+    /** The new queries {@code [B, Hq, Nq, D]}, or null for {@link #ofShape}. */
     public Tensor q() {
         return q;
     }
@@ -109,22 +122,22 @@ public final class DecodeProblem {
 
     /** B. */
     public int batch() {
-        return q.dim(0);
+        return qShape[0];
     }
 
     /** Hq. */
     public int heads() {
-        return q.dim(1);
+        return qShape[1];
     }
 
     /** Nq. */
     public int nq() {
-        return q.dim(2);
+        return qShape[2];
     }
 
     /** D. */
     public int dim() {
-        return q.dim(3);
+        return qShape[3];
     }
 
     /** The cache's lengths when the call was validated (copy). */
