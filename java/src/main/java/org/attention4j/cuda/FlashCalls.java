@@ -139,9 +139,7 @@ final class FlashCalls {
             return BySequence.varlen(fallback, vp);
         }
         AttentionOptions o = vp.options();
-        FlashProgram.Varlen shape = new FlashProgram.Varlen(vp.cuSeqlensQ(), vp.cuSeqlensK(), vp.heads(),
-                vp.kvHeads(), vp.dim(), vp.scale(), o.causal().ordinal(), o.windowLeft(), o.windowRight(),
-                vp.alibiSlopes(), o.rope());
+        FlashProgram.Varlen shape = varlenShape(vp);
         return guarded(vp.describe(), () -> {
             Worker w = rt.workers.borrow();
             FlashRun run = new FlashRun(rt, w);
@@ -166,6 +164,13 @@ final class FlashCalls {
                 finish(rt, w, run, healthy);
             }
         });
+    }
+
+    /** Packed sequences as the fused program takes them. */
+    static FlashProgram.Varlen varlenShape(VarlenProblem vp) {
+        AttentionOptions o = vp.options();
+        return new FlashProgram.Varlen(vp.cuSeqlensQ(), vp.cuSeqlensK(), vp.heads(), vp.kvHeads(), vp.dim(),
+                vp.scale(), o.causal().ordinal(), o.windowLeft(), o.windowRight(), vp.alibiSlopes(), o.rope());
     }
 
     /** Whether a cache of these dimensions can live on the device (the decode kernels' limits). */
@@ -240,8 +245,13 @@ final class FlashCalls {
     }
 
     private static FlashProgram.Decode decodeShape(DecodeProblem dp, DeviceKvCache cache) {
+        return decodeShape(dp, cache.kvHeads(), cache.capacity());
+    }
+
+    /** A decode step as the fused program takes it. */
+    static FlashProgram.Decode decodeShape(DecodeProblem dp, int kvHeads, int capacity) {
         AttentionOptions o = dp.options();
-        return new FlashProgram.Decode(dp.batch(), dp.heads(), cache.kvHeads(), dp.nq(), cache.capacity(), dp.dim(),
+        return new FlashProgram.Decode(dp.batch(), dp.heads(), kvHeads, dp.nq(), capacity, dp.dim(),
                 dp.lengths(), dp.scale(), o.causal().ordinal(), o.windowLeft(), o.windowRight(), dp.alibiSlopes(),
                 o.rope());
     }
