@@ -24,6 +24,7 @@ Prints one line per case and finally "N passed, M failed"; exits 1 on any failur
 """
 
 import argparse
+import concurrent.futures
 import math
 import os
 import subprocess
@@ -119,6 +120,49 @@ def attention(q, k, v, scale=None, causal=None, kv_lengths=None, mask=None, alib
     with np.errstate(divide="ignore"):
         lse = np.where(empty, -np.inf, m + np.log(np.where(empty, 1.0, total)))[..., 0]
     return out, w, lse
+
+
+def self_check():
+    """The reference against facts computed by hand, before it judges anything."""
+    e = math.e
+    # Two keys, scale 1: weights softmax([1, 0]); output the weighted values; lse log(e + 1).
+    q = np.array([1.0, 0.0]).reshape(1, 1, 1, 2)
+    k = np.array([[1.0, 0.0], [0.0, 1.0]]).reshape(1, 1, 2, 2)
+    v = np.array([[1.0], [2.0]]).reshape(1, 1, 2, 1)
+    out, w, lse = attention(q, k, v, scale=1.0)
+    assert np.allclose(w.ravel(), [e / (e + 1), 1 / (e + 1)]), w
+    assert np.isclose(out.item(), (e + 2) / (e + 1)) and np.isclose(lse.item(), math.log(e + 1))
+    # Causal alignments with Nq=2, Nk=3: bottom-right lets query 0 see keys 0..1, top-left key 0 only.
+    q2, k3, v3 = np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 2)), np.arange(3.0).reshape(1, 1, 3, 1)
+    _, w, _ = attention(q2, k3, v3, causal="bottom-right")
+    assert np.allclose(w[0, 0], [[0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]]), w
+    _, w, _ = attention(q2, k3, v3, causal="top-left")
+    assert np.allclose(w[0, 0], [[1, 0, 0], [0.5, 0.5, 0]]), w
+    # Window (0, 0) on the bottom-right diagonal: query i sees key i + 1 only; kv length 0 empties every row.
+    _, w, _ = attention(q2, k3, v3, window=(0, 0))
+    assert np.allclose(w[0, 0], [[0, 1, 0], [0, 0, 1]]), w
+    out, w, lse = attention(q2, k3, v3, kv_lengths=[0])
+    assert not out.any() and not w.any() and np.isneginf(lse).all()
+    # ALiBi slopes of the paper: 8 heads 1/2..1/256; 6 heads the 4-head slopes, then every other 8-head slope.
+    assert np.allclose(alibi_slopes(8), [2.0 ** -(i + 1) for i in range(8)])
+    assert np.allclose(alibi_slopes(6), [1 / 4, 1 / 16, 1 / 64, 1 / 256, 1 / 2, 1 / 8])
+    # ALiBi on equal scores: weights proportional to exp(-slope * distance) from the aligned diagonal.
+    _, w, _ = attention(np.zeros((1, 1, 1, 2)), np.zeros((1, 1, 3, 2)), v3, alibi=True)
+    want = np.exp(-(2.0 ** -8) * np.array([2.0, 1.0, 0.0]))
+    assert np.allclose(w.ravel(), want / want.sum()), w
+    # RoPE: scores depend on positions only through m - n, in both pairings; position 0 is the identity.
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((1, 8)), rng.standard_normal((1, 8))
+    for style in ("half", "interleaved"):
+        s1 = (rope(a, np.array([7]), 100.0, style) * rope(b, np.array([3]), 100.0, style)).sum()
+        s2 = (rope(a, np.array([14]), 100.0, style) * rope(b, np.array([10]), 100.0, style)).sum()
+        assert np.isclose(s1, s2), (style, s1, s2)
+        assert np.allclose(rope(a, np.array([0]), 100.0, style), a)
+    # Half pairs x_t with x_{t+D/2}: rotating [1, 0, 0, 0] at position 1 moves it into x_2 by sin(theta_0 = 1).
+    x = rope(np.array([[1.0, 0, 0, 0]]), np.array([1]), 10000.0, "half")
+    assert np.allclose(x, [[math.cos(1), 0, math.sin(1), 0]]), x
+    x = rope(np.array([[1.0, 0, 0, 0]]), np.array([1]), 10000.0, "interleaved")
+    assert np.allclose(x, [[math.cos(1), math.sin(1), 0, 0]]), x
 
 
 # ---------------------------------------------------------------- cases
@@ -392,30 +436,48 @@ def main():
     ap.add_argument("--seed", type=int, default=20260424)
     ap.add_argument("--random", type=int, default=24, help="number of random cases besides the fixed ones")
     ap.add_argument("--filter", default="", help="run only cases whose name contains this")
+    ap.add_argument("--jobs", type=int, default=2, help="cases run at once (each starts its own JVMs)")
     args = ap.parse_args()
     args.backends = [x for x in args.backends.split(",") if x]
     if not os.path.isfile(args.jar):
         print("error: jar not found: %s (build it with mvn package)" % args.jar, file=sys.stderr)
         return 2
 
+    try:
+        self_check()
+    except AssertionError as e:
+        print("FAIL the reference's own hand-computed checks: %r" % (e,))
+        print("0 passed, 1 failed")
+        return 1
+    print("PASS the reference's own hand-computed checks")
+    checked = 1
+
     rng = np.random.default_rng(args.seed)
     cases = fixed_cases() + random_cases(rng, args.random)
-    cases = [c for c in cases if args.filter in c.name]
-    passed = failed = 0
+    cases = [(n, c) for n, c in enumerate(cases) if args.filter in c.name]
+    passed, failed = checked, 0
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="a4j-ref-") as tmp:
-        for case in cases:
+        def one(item):
+            n, case = item
             t = time.time()
+            case_dir = os.path.join(tmp, "case%d" % n)
+            os.mkdir(case_dir)
             try:
-                problems, errs = run_case(args, case, rng, tmp)
-            except Exception as e:  # a crash of the harness or the jar is a failure of this case, not the run
+                # Each case draws from its own stream, so results do not depend on --jobs or --filter.
+                problems, errs = run_case(args, case, np.random.default_rng([args.seed, n]), case_dir)
+            except Exception as e:  # a crash of the harness or the jar fails this case, not the run
                 problems, errs = ["harness: %s: %s" % (type(e).__name__, e)], []
-            status = "FAIL" if problems else "PASS"
-            passed += not problems
-            failed += bool(problems)
-            print("%s %-32s %-70s %s (%.1fs)%s" % (status, case.name, case.describe(), " ".join(errs),
-                                                  time.time() - t, "" if not problems else "\n    " +
-                                                  "\n    ".join(problems)), flush=True)
+            return case, problems, errs, time.time() - t
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for case, problems, errs, secs in pool.map(one, cases):
+                status = "FAIL" if problems else "PASS"
+                passed += not problems
+                failed += bool(problems)
+                print("%s %-32s %-70s %s (%.1fs)%s" % (status, case.name, case.describe(), " ".join(errs), secs,
+                                                      "" if not problems else "\n    " + "\n    ".join(problems)),
+                      flush=True)
         if not args.filter or "bad" in args.filter:
             for name, problems, line in run_bad(args, tmp):
                 status = "FAIL" if problems else "PASS"

@@ -97,6 +97,16 @@ public final class AttendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        try {
+            return attend();
+        } catch (OutOfMemoryError e) {
+            // Large inputs or weights: say so in one line rather than dying with a stack trace.
+            throw new AttentionException("out of memory (max heap " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB): raise -Xmx, or drop --weights", e);
+        }
+    }
+
+    private int attend() throws IOException {
         // 1. Options that need no file.
         Backend chosen = parseBackend(backend);
         AttentionOptions.Builder opts = AttentionOptions.builder();
@@ -147,16 +157,13 @@ public final class AttendCommand implements Callable<Integer> {
             opts.mask(readMask(mask));
         }
         AttentionOptions options = opts.build();
-        AttentionProblem.of(tq, tk, tv, options);
+        AttentionProblem problem = AttentionProblem.of(tq, tk, tv, options);
 
         // 4. Compute, then write everything at once.
         long t0 = System.nanoTime();
         AttentionResult r;
         try (AttentionEngine engine = AttentionEngine.create(chosen)) {
             r = engine.attention(tq, tk, tv, options);
-        } catch (OutOfMemoryError e) {
-            throw new AttentionException("out of memory computing attention of q " + tq + ", k " + tk + ", v " + tv
-                    + " (raise -Xmx, or drop --weights)", e);
         }
         double ms = (System.nanoTime() - t0) / 1e6;
         Map<Path, NpyArray> files = new LinkedHashMap<>();
@@ -169,7 +176,7 @@ public final class AttendCommand implements Callable<Integer> {
         }
         Npy.writeAll(files);
         spec.commandLine().getOut().printf(Locale.ROOT, "attend: %s %s -> %s %s on %s in %.1f ms%n",
-                AttentionProblem.of(tq, tk, tv, options).describe(), options, out,
+                problem.describe(), options, out,
                 Tensor.shapeString(r.output().shape()), r.backend().cliName(), ms);
         spec.commandLine().getOut().flush();
         return 0;

@@ -1,16 +1,76 @@
 package org.attention4j.cpu;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.attention4j.AttentionException;
 import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
+import org.attention4j.Tensor;
 import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** PLACEHOLDER during the founding session: replaced by the tiled engine before it lands. */
+/**
+ * The {@code cpu} backend: FlashAttention's tiled online softmax in float32, multi-threaded over
+ * (batch, head, query tile), with inner loops that HotSpot's C2 vectorises on a plain Java 17 JVM.
+ *
+ * <p>Per call, each (batch, kv head) gets a {@link KvLayout}: K and V read in place (a rotated copy of K when RoPE
+ * is on), shared by every query head of the group, so grouped-query heads never copy K or V per query head. Query
+ * tiles of {@link #BR} rows, held transposed so that every hot loop runs over rows, then stream over key tiles of
+ * {@link #BC} keys ({@link QueryTile}, {@link Kernels}, {@link FastExp}); memory is {@code O((Nq + Nk) * D)}
+ * without weights. With RoPE, groups are processed a batch at a time, so the rotated copies alive at once stay
+ * bounded.
+ *
+ * <p>Thread-safe: calls from many threads share the worker pool, which is created here and shut down by
+ * {@link #close()} (idempotent). With one thread the work runs on the caller's thread.
+ */
 public final class TiledCpuBackend implements AttentionBackend {
-    private final ReferenceBackend ref = new ReferenceBackend();
+    /** Query rows per task (Br): the trip count of every vector loop, so long enough to amortise loop overhead. */
+    static final int BR = 128;
+    /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
+    static final int BC = 120;
+    /** Rotated-key floats alive at once, at most (besides one group that is larger on its own). */
+    private static final long LAYOUT_BUDGET = 16L << 20;
 
-    /** @param threads worker threads */
+    private static final Logger LOG = LoggerFactory.getLogger(TiledCpuBackend.class);
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private final int threads;
+    private final ExecutorService pool;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * @param threads worker threads, at least 1; with 1 the work runs on the calling thread
+     * @throws IllegalArgumentException when {@code threads < 1}
+     */
     public TiledCpuBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        if (threads == 1) {
+            pool = null;
+        } else {
+            int id = POOLS.incrementAndGet();
+            AtomicInteger n = new AtomicInteger();
+            ThreadFactory tf = r -> {
+                Thread t = new Thread(r, "attention4j-cpu-" + id + "-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            };
+            pool = Executors.newFixedThreadPool(threads, tf);
+        }
+        LOG.debug("cpu backend with {} threads", threads);
     }
 
     @Override
@@ -18,13 +78,124 @@ public final class TiledCpuBackend implements AttentionBackend {
         return Backend.CPU;
     }
 
+    /** The number of worker threads. */
+    public int threads() {
+        return threads;
+    }
+
     @Override
-    public AttentionResult compute(AttentionProblem problem) {
-        AttentionResult r = ref.compute(problem);
-        return new AttentionResult(r.output(), r.weights().orElse(null), r.logSumExp().orElse(null), Backend.CPU);
+    public AttentionResult compute(AttentionProblem p) {
+        if (closed.get()) {
+            throw new IllegalStateException("cpu backend is closed");
+        }
+        CallState cs = new CallState(p, BC);
+        int group = p.group();
+        int qTiles = (p.nq() + BR - 1) / BR;
+        long layoutFloats = KvLayout.floats(p);
+        int groups = p.batch() * p.kvHeads();
+        int g = 0;
+        while (g < groups && qTiles > 0) {
+            // A batch of (b, kv head) groups: enough tasks to keep every thread busy, bounded memory.
+            int gEnd = g;
+            long tasks = 0;
+            long floats = 0;
+            do {
+                tasks += (long) group * qTiles;
+                floats += layoutFloats;
+                gEnd++;
+            } while (gEnd < groups && (tasks < 4L * threads || layoutFloats == 0)
+                    && floats + layoutFloats <= LAYOUT_BUDGET);
+
+            KvLayout[] layouts = new KvLayout[gEnd - g];
+            List<Callable<Void>> build = new ArrayList<>();
+            for (int x = g; x < gEnd; x++) {
+                int slot = x - g;
+                int b = x / p.kvHeads();
+                int hk = x % p.kvHeads();
+                build.add(() -> {
+                    layouts[slot] = new KvLayout(p, b, hk, cs.rope);
+                    return null;
+                });
+            }
+            runAll(build);
+
+            List<Callable<Void>> work = new ArrayList<>();
+            for (int x = g; x < gEnd; x++) {
+                KvLayout kv = layouts[x - g];
+                int b = x / p.kvHeads();
+                int hk = x % p.kvHeads();
+                for (int h = hk * group; h < (hk + 1) * group; h++) {
+                    int head = h;
+                    // Last tiles first: under a causal mask they are the longest, which balances the threads.
+                    for (int t = qTiles - 1; t >= 0; t--) {
+                        int i0 = t * BR;
+                        int i1 = Math.min(i0 + BR, p.nq());
+                        work.add(() -> {
+                            QueryTile.run(cs, kv, b, head, i0, i1);
+                            return null;
+                        });
+                    }
+                }
+            }
+            runAll(work);
+            g = gEnd;
+        }
+        int bN = p.batch();
+        int hN = p.heads();
+        return new AttentionResult(
+                Tensor.of(cs.out, bN, hN, p.nq(), p.valueDim()),
+                cs.weights == null ? null : Tensor.of(cs.weights, bN, hN, p.nq(), p.nk()),
+                cs.lse == null ? null : Tensor.of(cs.lse, bN, hN, p.nq()),
+                Backend.CPU);
+    }
+
+    private void runAll(List<Callable<Void>> tasks) {
+        if (pool == null || tasks.size() == 1) {
+            for (Callable<Void> t : tasks) {
+                try {
+                    t.call();
+                } catch (RuntimeException | Error e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new AttentionException("cpu backend task failed: " + e, e);
+                }
+            }
+            return;
+        }
+        List<Future<Void>> futures;
+        try {
+            futures = pool.invokeAll(tasks);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AttentionException("interrupted while computing attention", e);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new IllegalStateException("cpu backend is closed", e);
+        }
+        for (Future<Void> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AttentionException("interrupted while computing attention", e);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException) {
+                    throw (RuntimeException) c;
+                }
+                if (c instanceof Error) {
+                    throw (Error) c;
+                }
+                throw new AttentionException("cpu backend task failed: " + c, c);
+            } catch (java.util.concurrent.CancellationException e) {
+                throw new IllegalStateException("cpu backend was closed during the call", e);
+            }
+        }
     }
 
     @Override
     public void close() {
+        if (closed.compareAndSet(false, true) && pool != null) {
+            pool.shutdownNow();
+        }
     }
 }

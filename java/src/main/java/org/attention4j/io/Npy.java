@@ -49,6 +49,7 @@ public final class Npy {
     /** Bytes moved per channel read or write. */
     private static final int CHUNK = 1 << 20;
     private static final int ALIGN = 64;
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private Npy() {
     }
@@ -141,12 +142,7 @@ public final class Npy {
                 if (dir == null || !Files.isDirectory(dir)) {
                     throw new IOException(target + ": cannot write, directory " + dir + " does not exist");
                 }
-                Path tmp;
-                try {
-                    tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-                } catch (AccessDeniedException ex) {
-                    throw new IOException(target + ": cannot write, permission denied in " + dir);
-                }
+                Path tmp = createTemp(dir, target);
                 temps.add(tmp);
                 targets.add(target);
                 writeFile(tmp, Objects.requireNonNull(e.getValue(), "array"), target);
@@ -164,6 +160,26 @@ public final class Npy {
                         // The original failure is what the caller needs to see.
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * An empty hidden file beside the target. Not {@link Files#createTempFile}: that makes the file owner-only
+     * (0600), and the rename would hand those permissions to the output; a plain create follows the umask.
+     */
+    private static Path createTemp(Path dir, Path target) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36)
+                    + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (java.nio.file.FileAlreadyExistsException ex) {
+                if (attempt > 100) {
+                    throw ex;
+                }
+            } catch (AccessDeniedException ex) {
+                throw new IOException(target + ": cannot write, permission denied in " + dir);
             }
         }
     }

@@ -309,6 +309,32 @@ class AttendCommandTest {
     }
 
     @Test
+    void mainRunReturnsTheExitStatusAndPrintsOneLine() throws IOException {
+        java.io.PrintStream oldErr = System.err;
+        java.io.PrintStream oldOut = System.out;
+        java.io.ByteArrayOutputStream e = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        int bad;
+        int good;
+        try {
+            System.setErr(new java.io.PrintStream(e, true, StandardCharsets.UTF_8));
+            System.setOut(new java.io.PrintStream(o, true, StandardCharsets.UTF_8));
+            bad = Main.run(base("cpu", "--window", "1,2,3"));
+            good = Main.run(base("reference"));
+        } finally {
+            System.setErr(oldErr);
+            System.setOut(oldOut);
+        }
+        String errText = e.toString(StandardCharsets.UTF_8);
+        assertEquals(Main.EXIT_USAGE, bad);
+        assertEquals(0, good, errText);
+        assertEquals(1, errText.strip().split("\\R").length, errText);
+        assertTrue(errText.startsWith("error: --window must be"), errText);
+        assertTrue(o.toString(StandardCharsets.UTF_8).startsWith("attend:"));
+        assertClose(reference(b -> { }).output(), Npy.readTensor(dir.resolve("out.npy")), "Main.run output");
+    }
+
+    @Test
     void existingOutputsSurviveAFailedRun() throws IOException {
         Npy.write(dir.resolve("out.npy"), Tensor.of(new float[] {42f}, 1));
         assertEquals(Main.EXIT_USAGE, run(base("cpu", "--kv-lengths", "1,2,3")));

@@ -271,6 +271,16 @@ class NpyTest {
         assertEquals(List.of("o.npy"), listing());
     }
 
+    @Test
+    void outputFollowsTheUmaskLikeAnyNewFile() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path f = dir.resolve("p.npy");
+        Npy.write(f, Tensor.zeros(1));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(f));
+    }
+
     // ---- helpers
 
     private List<String> listing() throws IOException {

@@ -1,0 +1,127 @@
+package org.attention4j.cpu;
+
+/**
+ * A base-2 exponential over float arrays, written so that HotSpot's C2 (Java 17, no incubator modules) turns
+ * each loop into SIMD code.
+ *
+ * <p>C2 on Java 17 does not vectorise float/int bit casts ({@code Float.intBitsToFloat}) nor float/int
+ * conversions, so the usual "build 2^n in the exponent bits" trick stays scalar. Here everything is float
+ * arithmetic: {@code x = n + f} with {@code n} rounded by the 1.5*2^23 magic constant, a degree-6 polynomial for
+ * {@code 2^f} on {@code [-1/2, 1/2]}, and {@code 2^n} (n in [-100, 0]) as a product of exact powers of two chosen
+ * by the binary digits of {@code -n}, each digit found with the same magic-constant floor. Every product is exact,
+ * so the relative error is that of the polynomial (about 1e-7). C2 also refuses to unroll (and so to vectorise)
+ * a loop body with too many nodes, so the work is split over five short loops.
+ *
+ * <p>Measured on the 2-core AMD EPYC (Zen 4) development machine, Java 17, rows of 128 floats: this exp about
+ * 1.3 ns per element against 4.7-14 ns for {@code (float) Math.exp} (a scalar intrinsic), and the bit-cast
+ * polynomial (the textbook fast exp) 5.5 ns because C2 leaves it scalar.
+ *
+ * <p>Domain: arguments {@code <= 0} (softmax exponents {@code s - max}). Results below {@code 2^-63} flush to
+ * 0, so {@code -inf} and any large negative argument give exactly 0; NaN gives NaN.
+ */
+final class FastExp {
+    private static final float MAGIC = 0x1.8p23f;
+    private static final float LN2 = 0.6931471805599453f;
+    /** Below this the result is flushed to 0 (2^-100 is far below float's normal range anyway). */
+    private static final float FLOOR = -100f;
+
+    private FastExp() {
+    }
+
+    /**
+     * {@code s[j] = 2^(s[j] - m)} for {@code j < n}, in place.
+     *
+     * @param e scratch of length at least {@code n}
+     */
+    static void exp2Shifted(float[] s, float[] e, int n, float m) {
+        reduce(s, e, n, m);
+        polynomial(s, n);
+        twoBits(s, e, n, -0.5f, -0.75f);
+        twoBits(s, e, n, -0.9375f, -0.99609375f);
+        lastBits(s, e, n);
+    }
+
+    /**
+     * {@code s[j] = 2^(s[j] - m[j])} for {@code j < n}, in place: one shift per element (per query row).
+     *
+     * @param e scratch of length at least {@code n}
+     */
+    static void exp2Shifted(float[] s, float[] m, float[] e, int n) {
+        reduce(s, m, e, n);
+        polynomial(s, n);
+        twoBits(s, e, n, -0.5f, -0.75f);
+        twoBits(s, e, n, -0.9375f, -0.99609375f);
+        lastBits(s, e, n);
+    }
+
+    /** As {@link #reduce(float[], float[], int, float)} with a shift per element. */
+    private static void reduce(float[] s, float[] m, float[] e, int n) {
+        for (int j = 0; j < n; j++) {
+            float x = Math.max(s[j] - m[j], FLOOR);
+            float k = (x + MAGIC) - MAGIC;
+            s[j] = (x - k) * LN2;
+            e[j] = -k;
+        }
+    }
+
+    /** {@code x = max(s - m, -100)}, {@code k = round(x)}: leaves {@code r = (x - k) ln2} in s and {@code -k} in e. */
+    private static void reduce(float[] s, float[] e, int n, float m) {
+        for (int j = 0; j < n; j++) {
+            float x = Math.max(s[j] - m, FLOOR);
+            float k = (x + MAGIC) - MAGIC;
+            s[j] = (x - k) * LN2;
+            e[j] = -k;
+        }
+    }
+
+    /** {@code exp(r)} for {@code |r| <= ln2/2}: Cephes-style minimax coefficients, relative error ~1e-7. */
+    private static void polynomial(float[] r, int n) {
+        for (int j = 0; j < n; j++) {
+            float x = r[j];
+            float p = Math.fma(1.9875691500e-4f, x, 1.3981999507e-3f);
+            p = Math.fma(p, x, 8.3334519073e-3f);
+            p = Math.fma(p, x, 4.1665795894e-2f);
+            p = Math.fma(p, x, 1.6666665459e-1f);
+            p = Math.fma(p, x, 5.0000001201e-1f);
+            r[j] = Math.fma(p * x, x, x) + 1f;
+        }
+    }
+
+    /**
+     * Multiplies by 2^-(two low bits of e) and shifts them out of e. Two bits per loop measured fastest: short
+     * enough bodies for C2 to unroll, few enough passes over the arrays.
+     *
+     * @param c0 {@code 2^-(2^k) - 1} for the lower bit k, exactly representable
+     * @param c1 the same for bit k + 1
+     */
+    private static void twoBits(float[] p, float[] e, int n, float c0, float c1) {
+        for (int j = 0; j < n; j++) {
+            float v = e[j];
+            // floor(v / 2) for a non-negative integer v: v/2 - 1/4 rounds to it.
+            float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            float f = Math.fma(Math.fma(h, -2f, v), c0, 1f);
+            v = h;
+            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            p[j] *= f * Math.fma(Math.fma(h, -2f, v), c1, 1f);
+            e[j] = h;
+        }
+    }
+
+    /**
+     * Bit 4 (factor 2^-16), then what is left of e (bit 5 and above): 0 gives 1, 1 gives 2^-32 exactly, 2 or more
+     * turns the factor negative and the final max flushes it to 0 (NaN survives the max).
+     */
+    private static void lastBits(float[] p, float[] e, int n) {
+        for (int j = 0; j < n; j++) {
+            float v = e[j];
+            float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            float f = Math.fma(Math.fma(h, -2f, v), -0.9999847412109375f, 1f);
+            p[j] = Math.max(p[j] * f * Math.fma(h, 0x1p-32f, 1f - h), 0f);
+        }
+    }
+
+    /** Scalar {@code 2^x} in double precision, for the per-row rescale factors. */
+    static float exp2(float x) {
+        return (float) Math.exp(x * 0.6931471805599453);
+    }
+}

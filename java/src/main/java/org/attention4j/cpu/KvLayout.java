@@ -1,0 +1,65 @@
+package org.attention4j.cpu;
+
+import org.attention4j.spi.AttentionProblem;
+
+/**
+ * What the query tiles of one (batch, key/value head) share: where its keys are (the input itself, or a copy
+ * rotated by RoPE, {@code O(Nk * D)}), where its values are, and which value rows hold NaN or infinity (so that a
+ * masked key's row is skipped instead of being weighted by 0). Built once per (batch, kv head) and read by every
+ * query head of the group: grouped-query heads never copy K or V per query head.
+ */
+final class KvLayout {
+    /** Keys, row-major with rows of D: the input array, or the rotated copy. */
+    final float[] k;
+    private final int keyBase;
+    private final int d;
+    /** Offset of this head's value rows in the input V. */
+    final int valueBase;
+    /** Per key, whether its value row is not all finite; null when every value is finite. */
+    final boolean[] valueNonFinite;
+
+    KvLayout(AttentionProblem p, int b, int hk, RopeTable rope) {
+        int nk = p.nk();
+        d = p.dim();
+        int dv = p.valueDim();
+        int kBase = (b * p.kvHeads() + hk) * nk * d;
+        if (rope == null) {
+            k = p.k().data();
+            keyBase = kBase;
+        } else {
+            k = new float[nk * d];
+            keyBase = 0;
+            double[] scratch = new double[d];
+            float[] src = p.k().data();
+            for (int j = 0; j < nk; j++) {
+                rope.rotate(src, kBase + j * d, p.keyPosition(b, j), 1.0, k, j * d, scratch);
+            }
+        }
+        valueBase = (b * p.kvHeads() + hk) * nk * dv;
+        float[] v = p.v().data();
+        boolean[] bad = null;
+        for (int j = 0; j < nk; j++) {
+            int o = valueBase + j * dv;
+            for (int c = 0; c < dv; c++) {
+                if (!Float.isFinite(v[o + c])) {
+                    if (bad == null) {
+                        bad = new boolean[nk];
+                    }
+                    bad[j] = true;
+                    break;
+                }
+            }
+        }
+        valueNonFinite = bad;
+    }
+
+    /** Where key {@code j}'s row starts in {@link #k}. */
+    int keyOffset(int j) {
+        return keyBase + j * d;
+    }
+
+    /** Floats this layout allocates, for sizing batches of layouts. */
+    static long floats(AttentionProblem p) {
+        return p.rope() == null ? 0 : (long) p.nk() * p.dim();
+    }
+}
