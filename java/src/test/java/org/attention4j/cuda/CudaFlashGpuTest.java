@@ -319,6 +319,63 @@ class CudaFlashGpuTest {
     }
 
     @Test
+    void manyThreadsAtOnceGiveWhatOneThreadGives() throws Exception {
+        Random rnd = new Random(SEED + 61);
+        Tensor[][] in = new Tensor[80][];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = new Tensor[] {CudaBackendGpuTest.rounded(rnd, Precision.FP16, 1, 4, 65, 64),
+                    CudaBackendGpuTest.rounded(rnd, Precision.FP16, 1, 2, 80, 64),
+                    CudaBackendGpuTest.rounded(rnd, Precision.FP16, 1, 2, 80, 64)};
+        }
+        AttentionOptions o = AttentionOptions.builder().causal().rope(10000, RopeStyle.HALF).returnLse(true).build();
+        try (AttentionEngine e = AttentionEngine.builder().backend(Backend.CUDA).cudaPrecision(Precision.FP16)
+                .build()) {
+            float[][] serial = new float[in.length][];
+            for (int i = 0; i < in.length; i++) {
+                serial[i] = e.attention(in[i][0], in[i][1], in[i][2], o).output().data();
+            }
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                List<java.util.concurrent.Future<float[]>> fs = new ArrayList<>();
+                for (Tensor[] x : in) {
+                    fs.add(pool.submit(() -> e.attention(x[0], x[1], x[2], o).output().data()));
+                }
+                for (int i = 0; i < in.length; i++) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(serial[i],
+                            fs.get(i).get(120, java.util.concurrent.TimeUnit.SECONDS), "call " + i);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void steadyCallsKeepDeviceMemoryFlat() {
+        Random rnd = new Random(SEED + 71);
+        try (CudaAttention cuda = CudaAttention.open(Precision.BF16);
+             DeviceTensor q = cuda.upload(CudaBackendGpuTest.rounded(rnd, Precision.BF16, 1, 4, 16, 64).data(),
+                     DType.BF16, 1, 4, 16, 64);
+             DeviceTensor k = cuda.upload(CudaBackendGpuTest.rounded(rnd, Precision.BF16, 1, 2, 16, 64).data(),
+                     DType.BF16, 1, 2, 16, 64);
+             DeviceTensor out = cuda.allocate(DType.FP32, 1, 4, 16, 64);
+             DeviceTensor lse = cuda.allocate(DType.FP32, 1, 4, 16)) {
+            AttentionOptions o = AttentionOptions.builder().causal().alibi().kvLengths(12)
+                    .rope(10000, RopeStyle.HALF).build();
+            for (int i = 0; i < 100; i++) {
+                cuda.attentionInto(q, k, k, o, out, null, lse);
+            }
+            AllocatorStats warm = cuda.memoryStats();
+            for (int i = 0; i < 20_000; i++) {
+                cuda.attentionInto(q, k, k, o, out, null, lse);
+            }
+            AllocatorStats after = cuda.memoryStats();
+            assertEquals(warm.deviceAllocations(), after.deviceAllocations(), "allocations after warm-up");
+            assertEquals(warm.bytesInUse(), after.bytesInUse());
+        }
+    }
+
+    @Test
     void masksStayOnTheCublasPath() {
         AttentionOptions masked = AttentionOptions.builder()
                 .mask(AttentionMask.ofBoolean(new boolean[] {true, false}, 1, 2)).build();
