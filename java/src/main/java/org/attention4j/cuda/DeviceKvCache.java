@@ -1,13 +1,16 @@
 package org.attention4j.cuda;
 
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Objects;
 
 import org.attention4j.KvCache;
+import org.attention4j.Rope;
+import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
+import org.attention4j.cuda.FlashProgram.Buf;
 
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
 
 /**
  * A {@link KvCache} in device memory, in the storage type of the backend's precision: keys
@@ -16,12 +19,21 @@ import jcuda.driver.JCudaDriver;
  * or from {@link DeviceTensor}s already there ({@link #append(DeviceTensor, DeviceTensor, int[])}), for example
  * the K and V projections of the new tokens. The lengths live on the host (the API's truth) and are uploaded with
  * each decode step. Made by {@link CudaAttention#newKvCache} or an engine on CUDA.
+ *
+ * <p>Keys are cached as given (before RoPE). For decode steps with RoPE the cache also keeps its keys rotated at
+ * their positions, built on the first such step (one pass over the cache) and then extended by every append, so
+ * later steps read them without rotating the cache again; a step with other RoPE settings rebuilds them.
  */
 public final class DeviceKvCache extends KvCache {
     private final CudaRuntime rt;
     private final DType type;
     private final DeviceTensor keys;
     private final DeviceTensor values;
+    /** The keys rotated at their positions for {@link #rotBase}/{@link #rotStyle}, allocated on first use. */
+    private DeviceTensor rotated;
+    private double rotBase;
+    private RopeStyle rotStyle;
+    private boolean rotValid;
 
     DeviceKvCache(CudaRuntime rt, DType type, int batch, int kvHeads, int capacity, int dim) {
         super(batch, kvHeads, capacity, dim, dim);
@@ -60,10 +72,13 @@ public final class DeviceKvCache extends KvCache {
         try {
             CUdeviceptr k = run.upload(kNew.data(), type);
             CUdeviceptr v = run.upload(vNew.data(), type);
-            launchAppend(run, w, k, v, kNew.dim(2), counts, at);
+            runAppend(run, k, v, kNew.dim(2), counts, at);
             w.sync();
             healthy = true;
         } finally {
+            if (!healthy) {
+                rotValid = false;
+            }
             FlashCalls.finish(rt, w, run, healthy);
         }
     }
@@ -95,35 +110,71 @@ public final class DeviceKvCache extends KvCache {
             FlashRun run = new FlashRun(rt, w);
             boolean healthy = false;
             try {
-                launchAppend(run, w, kNew.pointer(), vNew.pointer(), kNew.dim(2), c, lengths());
+                runAppend(run, kNew.pointer(), vNew.pointer(), kNew.dim(2), c, lengths());
                 w.sync();
                 healthy = true;
             } finally {
+                if (!healthy) {
+                    rotValid = false;
+                }
                 FlashCalls.finish(rt, w, run, healthy);
             }
             commit(c);
         }
     }
 
-    private void launchAppend(FlashRun run, Worker w, CUdeviceptr k, CUdeviceptr v, int nNew, int[] counts,
-                              int[] at) {
-        if (nNew == 0) {
-            return;
+    /** Queues the append (and the rotated keys' share of it when they are kept). Holds the lock. */
+    private void runAppend(FlashRun run, CUdeviceptr k, CUdeviceptr v, int nNew, int[] counts, int[] at) {
+        Rope r = rotValid ? Rope.of(rotBase, rotStyle) : null;
+        Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
+        given.put(Buf.K_NEW, k);
+        given.put(Buf.V_NEW, v);
+        given.put(Buf.K_CACHE, keys.pointer());
+        given.put(Buf.V_CACHE, values.pointer());
+        if (r != null) {
+            given.put(Buf.K_ROT, rotated.pointer());
         }
-        CUdeviceptr lens = run.scratch(4L * batch());
-        CUdeviceptr news = run.scratch(4L * batch());
-        rt.transfers.uploadInts(w, at, lens);
-        rt.transfers.uploadInts(w, counts, news);
-        FlashLaunch l = FlashLaunch.append(type, batch(), kvHeads(), nNew, dim());
-        KernelArgs a = FlashKernelArgs.append(k, v, keys.pointer(), values.pointer(), lens, news, batch(), kvHeads(),
-                nNew, capacity(), dim());
-        JCudaDriver.cuLaunchKernel(rt.flash.function(l), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1,
-                l.sharedMem(), w.stream, Pointer.to(a.values()), null);
+        run.execute(FlashProgram.append(batch(), kvHeads(), nNew, capacity(), dim(), at, counts, type, r), given);
+    }
+
+    /**
+     * The rotated keys for a decode step with {@code rope} (allocated on first use), and whether they are current
+     * for its settings; the caller holds the lock through the step and reports with {@link #rotatedKeysBuilt} or
+     * {@link #rotatedKeysLost}.
+     */
+    synchronized DeviceTensor rotatedKeys(Rope rope) {
+        if (rotated == null) {
+            rotated = new DeviceTensor(rt, rt.allocator, type, new int[] {batch(), kvHeads(), capacity(), dim()});
+        }
+        if (rotValid && (rope.base() != rotBase || rope.style() != rotStyle)) {
+            rotValid = false;
+        }
+        return rotated;
+    }
+
+    /** Whether the rotated keys are current for {@code rope}. */
+    synchronized boolean rotatedKeysValid(Rope rope) {
+        return rotValid && rope.base() == rotBase && rope.style() == rotStyle;
+    }
+
+    /** A decode step rebuilt the rotated keys for {@code rope}: appends keep them current from now on. */
+    synchronized void rotatedKeysBuilt(Rope rope) {
+        rotBase = rope.base();
+        rotStyle = rope.style();
+        rotValid = true;
+    }
+
+    /** A step failed part-way: the rotated keys are rebuilt next time. */
+    synchronized void rotatedKeysLost() {
+        rotValid = false;
     }
 
     @Override
     protected synchronized void release() {
         keys.close();
         values.close();
+        if (rotated != null) {
+            rotated.close();
+        }
     }
 }

@@ -188,6 +188,7 @@ final class FlashCalls {
                 try {
                     long rows = (long) dp.batch() * dp.heads() * dp.nq();
                     Map<Buf, CUdeviceptr> given = cacheBuffers(cache);
+                    boolean rotValid = rotation(dp, cache, given);
                     given.put(Buf.Q, run.upload(dp.q().data(), cache.dtype()));
                     given.put(Buf.OUT, poisoned(run, w, rows * dp.dim()));
                     boolean lse = dp.options().returnLse();
@@ -195,13 +196,17 @@ final class FlashCalls {
                         given.put(Buf.LSE, poisoned(run, w, rows));
                     }
                     run.execute(FlashProgram.decode(decodeShape(dp, cache), cache.dtype(), true, DType.FP32, lse,
-                            rt.multiprocessors), given);
+                            rt.multiprocessors, rotValid), given);
                     float[] out = download(w, given.get(Buf.OUT), rows * dp.dim());
                     float[] l = lse ? download(w, given.get(Buf.LSE), rows) : null;
                     healthy = true;
+                    rotated(dp, cache);
                     return new AttentionResult(Tensor.of(out, dp.batch(), dp.heads(), dp.nq(), dp.dim()), null,
                             l == null ? null : Tensor.of(l, dp.batch(), dp.heads(), dp.nq()), Backend.CUDA);
                 } finally {
+                    if (!healthy) {
+                        cache.rotatedKeysLost();
+                    }
                     finish(rt, w, run, healthy);
                 }
             });
@@ -217,20 +222,41 @@ final class FlashCalls {
                 boolean healthy = false;
                 try {
                     Map<Buf, CUdeviceptr> given = cacheBuffers(cache);
+                    boolean rotValid = rotation(dp, cache, given);
                     given.put(Buf.Q, q.pointer());
                     given.put(Buf.OUT, out.pointer());
                     if (lse != null) {
                         given.put(Buf.LSE, lse.pointer());
                     }
                     run.execute(FlashProgram.decode(decodeShape(dp, cache), cache.dtype(), false, out.dtype(),
-                            lse != null, rt.multiprocessors), given);
+                            lse != null, rt.multiprocessors, rotValid), given);
                     w.sync();
                     healthy = true;
+                    rotated(dp, cache);
                     return null;
                 } finally {
+                    if (!healthy) {
+                        cache.rotatedKeysLost();
+                    }
                     finish(rt, w, run, healthy);
                 }
             });
+        }
+    }
+
+    /** With RoPE, maps the cache's rotated keys and says whether they are current. */
+    private static boolean rotation(DecodeProblem dp, DeviceKvCache cache, Map<Buf, CUdeviceptr> given) {
+        if (dp.options().rope() == null) {
+            return false;
+        }
+        given.put(Buf.K_ROT, cache.rotatedKeys(dp.options().rope()).pointer());
+        return cache.rotatedKeysValid(dp.options().rope());
+    }
+
+    /** After a successful step with RoPE the rotated keys are current (appends keep them so). */
+    private static void rotated(DecodeProblem dp, DeviceKvCache cache) {
+        if (dp.options().rope() != null) {
+            cache.rotatedKeysBuilt(dp.options().rope());
         }
     }
 

@@ -28,20 +28,20 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
 
     /** The buffers a call touches. */
     enum Buf {
-        /** Given by the caller: inputs, outputs and the KV cache. */
-        Q, K, V, OUT, LSE, WEIGHTS, K_CACHE, V_CACHE,
+        /** Given by the caller: inputs, outputs, the KV cache, its rotated keys and the tokens to append. */
+        Q, K, V, OUT, LSE, WEIGHTS, K_CACHE, V_CACHE, K_ROT, K_NEW, V_NEW,
         /** Rotated copies of Q and K. */
         QR, KR,
         /** The output in the storage type before conversion to fp32, and the lse when only weights need it. */
         O_T, LSE_T,
         /** Uploaded arrays. */
-        Q_POS, K_POS, KV_LENGTHS, SLOPES, CU_Q, CU_K, CACHE_LENS,
+        Q_POS, K_POS, KV_LENGTHS, SLOPES, CU_Q, CU_K, CACHE_LENS, NEW_LENS,
         /** Decode workspaces. */
         PART_O, PART_LSE
     }
 
     /** A device command. */
-    sealed interface Command permits Copy, RopePass, Forward, Weights, DecodeSplit, Combine, ToF32 {
+    sealed interface Command permits Copy, RopePass, Forward, Weights, DecodeSplit, Combine, ToF32, Append {
     }
 
     /** {@code cuMemcpyDtoDAsync}. */
@@ -81,6 +81,11 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
     /** The decode combine, writing O of {@code outType}. */
     record Combine(FlashLaunch launch, DType outType, Buf partO, Buf partLse, Buf out, Buf lse, long rows,
                    int numSplits, int dim) implements Command {
+    }
+
+    /** {@code a4j_kv_append_<type>}: rows of the new tokens into the caches at each entry's length. */
+    record Append(FlashLaunch launch, DType type, Buf kNew, Buf vNew, Buf kCache, Buf vCache, Buf cacheLens,
+                  Buf newLens, int batch, int kvHeads, int nNew, int capacity, int dim) implements Command {
     }
 
     /** {@code a4j_<from>_to_f32} over {@code count} elements. */
@@ -229,16 +234,25 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
     /**
      * A decode step: {@code q [B, Hq, Nq, D]} against {@code K_CACHE, V_CACHE [B, Hkv, capacity, D]} holding
      * {@code lengths[b]} tokens, split over the keys into {@code numSplits} ranges and combined. RoPE rotates Q at
-     * {@code L_b - Nq + i} and a copy of the key cache at {@code 0..capacity-1}.
+     * {@code L_b - Nq + i} and reads the keys from {@code K_ROT}, the cache's keys rotated at their positions,
+     * rebuilt here (one pass over the whole cache) unless {@code rotatedKeysValid} says appends kept it current.
      */
-    static FlashProgram decode(Decode d, DType st, boolean qIsScratch, DType outType, boolean lse, int sms) {
+    static FlashProgram decode(Decode d, DType st, boolean qIsScratch, DType outType, boolean lse, int sms,
+                               boolean rotatedKeysValid) {
         Builder b = new Builder();
         Buf q = Buf.Q;
         Buf kc = Buf.K_CACHE;
         if (d.rope() != null) {
             q = b.rotatable(Buf.Q, Buf.QR, (long) d.batch() * d.heads() * d.nq() * d.dim() * st.bytes(), qIsScratch);
-            kc = b.rotatable(Buf.K_CACHE, Buf.KR, (long) d.batch() * d.kvHeads() * d.capacity() * d.dim()
-                    * st.bytes(), false);
+            kc = Buf.K_ROT;
+            int style = style(d.rope());
+            if (!rotatedKeysValid) {
+                // Rebuild the cache's rotated keys from scratch: every row j at position j.
+                b.cmds.add(new Copy(Buf.K_ROT, Buf.K_CACHE, (long) d.batch() * d.kvHeads() * d.capacity() * d.dim()
+                        * st.bytes()));
+                b.cmds.add(new RopePass(Buf.K_ROT, st, d.batch(), d.kvHeads(), d.capacity(), d.dim(), style,
+                        d.rope().base(), 0, null, 0));
+            }
             int[] qp = new int[d.batch() * d.nq()];
             for (int s = 0; s < d.batch(); s++) {
                 for (int i = 0; i < d.nq(); i++) {
@@ -246,11 +260,8 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                 }
             }
             b.ints.put(Buf.Q_POS, qp);
-            int style = style(d.rope());
             b.cmds.add(new RopePass(q, st, d.batch(), d.heads(), d.nq(), d.dim(), style, d.rope().base(), 0,
                     Buf.Q_POS, d.nq()));
-            b.cmds.add(new RopePass(kc, st, d.batch(), d.kvHeads(), d.capacity(), d.dim(), style, d.rope().base(), 0,
-                    null, 0));
         }
         b.ints.put(Buf.CACHE_LENS, d.lengths());
         if (d.alibiSlopes() != null) {
@@ -271,6 +282,41 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                 splits), st, q, kc, Buf.V_CACHE, Buf.PART_O, Buf.PART_LSE, args));
         b.cmds.add(new Combine(FlashLaunch.decodeCombine(outType, rows), outType, Buf.PART_O, Buf.PART_LSE, Buf.OUT,
                 lse ? Buf.LSE : null, rows, splits, d.dim()));
+        return b.build();
+    }
+
+    /**
+     * Appends new tokens {@code K_NEW, V_NEW [B, Hkv, Nnew, D]}: the first {@code counts[b]} rows of entry
+     * {@code b} go to rows {@code at[b]..} of {@code K_CACHE, V_CACHE [B, Hkv, capacity, D]}. With
+     * {@code rotation}, the keys are also rotated at those positions and appended to {@code K_ROT}, the cache's
+     * rotated keys, so that decode steps with that RoPE read them as they are.
+     */
+    static FlashProgram append(int batch, int kvHeads, int nNew, int capacity, int dim, int[] at, int[] counts,
+                               DType st, Rope rotation) {
+        Builder b = new Builder();
+        if (nNew == 0) {
+            return b.build();
+        }
+        b.ints.put(Buf.CACHE_LENS, at);
+        b.ints.put(Buf.NEW_LENS, counts);
+        FlashLaunch l = FlashLaunch.append(st, batch, kvHeads, nNew, dim);
+        b.cmds.add(new Append(l, st, Buf.K_NEW, Buf.V_NEW, Buf.K_CACHE, Buf.V_CACHE, Buf.CACHE_LENS, Buf.NEW_LENS,
+                batch, kvHeads, nNew, capacity, dim));
+        if (rotation != null) {
+            Buf kr = b.rotatable(Buf.K_NEW, Buf.KR, (long) batch * kvHeads * nNew * dim * st.bytes(), false);
+            int[] pos = new int[batch * nNew];
+            for (int s = 0; s < batch; s++) {
+                for (int n = 0; n < nNew; n++) {
+                    pos[s * nNew + n] = at[s] + n;
+                }
+            }
+            b.ints.put(Buf.K_POS, pos);
+            b.cmds.add(new RopePass(kr, st, batch, kvHeads, nNew, dim, style(rotation), rotation.base(), 0, Buf.K_POS,
+                    nNew));
+            // The kernel copies a K and a V row per element: both halves write the same rotated row here.
+            b.cmds.add(new Append(l, st, kr, kr, Buf.K_ROT, Buf.K_ROT, Buf.CACHE_LENS, Buf.NEW_LENS, batch, kvHeads,
+                    nNew, capacity, dim));
+        }
         return b.build();
     }
 

@@ -100,6 +100,11 @@ final class FlashRun implements AutoCloseable {
             FlashProgram.Combine x = (FlashProgram.Combine) c;
             launch(x.launch(), FlashKernelArgs.combine(mem.get(x.partO()), mem.get(x.partLse()), mem.get(x.out()),
                     ptr(mem, x.lse()), x.rows(), x.numSplits(), x.dim()));
+        } else if (c instanceof FlashProgram.Append) {
+            FlashProgram.Append x = (FlashProgram.Append) c;
+            launch(x.launch(), FlashKernelArgs.append(mem.get(x.kNew()), mem.get(x.vNew()), mem.get(x.kCache()),
+                    mem.get(x.vCache()), mem.get(x.cacheLens()), mem.get(x.newLens()), x.batch(), x.kvHeads(),
+                    x.nNew(), x.capacity(), x.dim()));
         } else if (c instanceof FlashProgram.ToF32) {
             FlashProgram.ToF32 t = (FlashProgram.ToF32) c;
             Kernels.launch(rt.kernels.toF32(t.from()), Kernels.elementwiseGrid(t.count()), 1, 256, 0, worker.stream,

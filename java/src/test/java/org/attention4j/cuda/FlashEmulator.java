@@ -56,7 +56,8 @@ final class FlashEmulator {
     /** Bytes per element of a buffer in this program. */
     int bytes(Buf b) {
         switch (b) {
-            case Q: case K: case V: case QR: case KR: case O_T: case K_CACHE: case V_CACHE:
+            case Q: case K: case V: case QR: case KR: case O_T: case K_CACHE: case V_CACHE: case K_ROT: case K_NEW:
+            case V_NEW:
                 return st.bytes();
             case OUT:
                 return outType.bytes();
@@ -82,6 +83,8 @@ final class FlashEmulator {
                 decodeSplit((FlashProgram.DecodeSplit) c);
             } else if (c instanceof FlashProgram.Combine) {
                 combine((FlashProgram.Combine) c);
+            } else if (c instanceof FlashProgram.Append) {
+                append((FlashProgram.Append) c);
             } else if (c instanceof FlashProgram.ToF32) {
                 FlashProgram.ToF32 t = (FlashProgram.ToF32) c;
                 assertEquals(st, t.from());
@@ -299,6 +302,29 @@ final class FlashEmulator {
                         }
                         pl[(int) (s * rows + row)] = sum == 0 ? Float.NEGATIVE_INFINITY : (float) (max + Math.log(sum));
                     }
+                }
+            }
+        }
+    }
+
+    /** Row n of (b, h) goes to row {@code cacheLens[b] + n} for {@code n < newLens[b]}, inside the capacity. */
+    private void append(FlashProgram.Append c) {
+        assertEquals(st, c.type());
+        int[] at = ints.get(c.cacheLens());
+        int[] news = ints.get(c.newLens());
+        float[] kn = f.get(c.kNew()), vn = f.get(c.vNew()), kc = f.get(c.kCache()), vc = f.get(c.vCache());
+        int d = c.dim();
+        for (int b = 0; b < c.batch(); b++) {
+            for (int h = 0; h < c.kvHeads(); h++) {
+                for (int n = 0; n < news[b]; n++) {
+                    int row = at[b] + n;
+                    if (row < 0 || row >= c.capacity()) {
+                        continue;
+                    }
+                    int src = ((b * c.kvHeads() + h) * c.nNew() + n) * d;
+                    int dst = ((b * c.kvHeads() + h) * c.capacity() + row) * d;
+                    System.arraycopy(kn, src, kc, dst, d);
+                    System.arraycopy(vn, src, vc, dst, d);
                 }
             }
         }

@@ -229,7 +229,7 @@ class FlashProgramTest {
         }
         DecodeProblem dp = DecodeProblem.of(q, cache, o.build());
         FlashProgram.Decode shape = FlashCalls.decodeShape(dp, hkv, cap);
-        FlashProgram prog = FlashProgram.decode(shape, st, false, DType.FP32, true, sms);
+        FlashProgram prog = FlashProgram.decode(shape, st, false, DType.FP32, true, sms, false);
         FlashProgram.DecodeSplit split = (FlashProgram.DecodeSplit) prog.commands().stream()
                 .filter(c -> c instanceof FlashProgram.DecodeSplit).findFirst().orElseThrow();
         int maxLen = Arrays.stream(lens).max().orElseThrow();
@@ -241,6 +241,7 @@ class FlashProgramTest {
         given.put(Buf.Q, q.data());
         given.put(Buf.K_CACHE, kc);
         given.put(Buf.V_CACHE, vc);
+        given.put(Buf.K_ROT, nan(kc.length));
         long rows = (long) b * hq * nq;
         given.put(Buf.OUT, nan(rows * d));
         given.put(Buf.LSE, nan(rows));
@@ -253,6 +254,79 @@ class FlashProgramTest {
         double e = CudaBackendGpuTest.maxError(ref.output().data(), emu.f.get(Buf.OUT), what + " output");
         assertTrue(e <= tol, what + " output error " + e);
         checkLse(ref.logSumExp().orElseThrow().data(), emu.f.get(Buf.LSE), prec, what);
+    }
+
+    /**
+     * The device cache's life with RoPE, as {@link DeviceKvCache} and {@link FlashCalls} drive the programs:
+     * appends before any RoPE step write the cache only; the first RoPE step rebuilds the rotated keys; later
+     * appends extend them and later steps read them as they are; a step with another RoPE base rebuilds them.
+     * Every step must equal the reference over a host mirror of the cache.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FP32", "FP16"})
+    void decodeWithRotatedKeysKeptByAppends(DType st) {
+        Precision prec = st == DType.FP16 ? Precision.FP16 : Precision.FP32;
+        Random rnd = new Random(99 + st.ordinal());
+        int b = 2, hq = 4, hkv = 2, d = 8, cap = 300;
+        float[] kc = nan((long) b * hkv * cap * d);
+        float[] vc = nan((long) b * hkv * cap * d);
+        float[] kr = nan((long) b * hkv * cap * d);
+        HostKvCache mirror = new HostKvCache(b, hkv, cap, d, d);
+        Rope rotatedFor = null;
+        int[][] plan = {{90, 40}, {1, 1}, {3, 3}, {1, 1}, {16, 16}, {1, 1}, {2, 0}};   // counts per entry per step
+        double[] bases = {0, 10000, 10000, 10000, 10000, 500, 500};                    // 0: append only
+        for (int step = 0; step < plan.length; step++) {
+            int nNew = Math.max(plan[step][0], plan[step][1]);
+            Tensor kn = CudaBackendGpuTest.rounded(rnd, prec, b, hkv, nNew, d);
+            Tensor vn = CudaBackendGpuTest.rounded(rnd, prec, b, hkv, nNew, d);
+            int[] at = mirror.lengths();
+            FlashProgram app = FlashProgram.append(b, hkv, nNew, cap, d, at, plan[step], st, rotatedFor);
+            Map<Buf, float[]> given = new EnumMap<>(Buf.class);
+            given.put(Buf.K_NEW, kn.data());
+            given.put(Buf.V_NEW, vn.data());
+            given.put(Buf.K_CACHE, kc);
+            given.put(Buf.V_CACHE, vc);
+            given.put(Buf.K_ROT, kr);
+            FlashEmulator ea = new FlashEmulator(app, st, DType.FP32, given);
+            ea.run(app);
+            assertArrayEquals(kn.data(), ea.f.get(Buf.K_NEW), "the new keys are not rotated in place");
+            kc = ea.f.get(Buf.K_CACHE);
+            vc = ea.f.get(Buf.V_CACHE);
+            kr = ea.f.get(Buf.K_ROT);
+            mirror.append(kn, vn, plan[step]);
+            if (bases[step] == 0) {
+                continue;
+            }
+            Rope rope = Rope.of(bases[step], RopeStyle.HALF);
+            boolean valid = rotatedFor != null && rotatedFor.base() == rope.base();
+            int nq = Math.min(3, Math.max(1, plan[step][0]));
+            Tensor q = CudaBackendGpuTest.rounded(rnd, prec, b, hq, nq, d);
+            DecodeProblem dp = DecodeProblem.of(q, mirror, AttentionOptions.builder().causal().rope(rope)
+                    .returnLse(true).build());
+            FlashProgram dec = FlashProgram.decode(FlashCalls.decodeShape(dp, hkv, cap), st, false, DType.FP32, true,
+                    8, valid);
+            assertEquals(valid, dec.commands().stream().noneMatch(c -> c instanceof FlashProgram.Copy
+                            && ((FlashProgram.Copy) c).dst() == Buf.K_ROT),
+                    "the rotated keys are rebuilt exactly when they are not current");
+            Map<Buf, float[]> g = new EnumMap<>(Buf.class);
+            g.put(Buf.Q, q.data());
+            g.put(Buf.K_CACHE, kc);
+            g.put(Buf.V_CACHE, vc);
+            g.put(Buf.K_ROT, kr);
+            g.put(Buf.OUT, nan((long) b * hq * nq * d));
+            g.put(Buf.LSE, nan((long) b * hq * nq));
+            FlashEmulator ed = new FlashEmulator(dec, st, DType.FP32, g);
+            ed.run(dec);
+            kr = ed.f.get(Buf.K_ROT);
+            rotatedFor = rope;
+            AttentionResult ref = BySequence.decode(new ReferenceBackend(), dp);
+            String what = st + " step " + step + " lengths " + Arrays.toString(mirror.lengths()) + " base "
+                    + rope.base() + (valid ? " (kept)" : " (rebuilt)");
+            double tol = prec == Precision.FP32 ? 1e-5 : 4e-3;
+            double e = CudaBackendGpuTest.maxError(ref.output().data(), ed.f.get(Buf.OUT), what);
+            assertTrue(e <= tol, what + " output error " + e);
+            checkLse(ref.logSumExp().orElseThrow().data(), ed.f.get(Buf.LSE), prec, what);
+        }
     }
 
     private static void check(AttentionResult ref, float[] got, float[] naive, Precision prec, String what) {
