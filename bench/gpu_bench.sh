@@ -18,7 +18,9 @@ ITERS=${ITERS:-20}
 bash .device/run.sh info 2>&1 | tee "$out/info.txt"
 date -u +"date: %Y-%m-%dT%H:%M:%SZ" | tee -a "$out/info.txt"
 # A workspace of 16 GiB keeps the largest case in one chunk; the H200 has 139 GiB.
-bash .device/run.sh java -Dattention4j.cuda.workspaceBytes=17179869184 org.attention4j.cuda.GpuBench \
+# The cuBLAS path is what this benchmark measures (flash_bench.sh measures the fused kernels).
+bash .device/run.sh java -Dattention4j.cuda.workspaceBytes=17179869184 -Dattention4j.cuda.path=cublas \
+    org.attention4j.cuda.GpuBench \
     --cases "$CASES" --precisions "$PRECISIONS" --iters "$ITERS" --json "$out/attention4j.jsonl" \
     2>&1 | tee "$out/attention4j.txt"
 python3 bench/torch_sdpa.py --cases "$CASES" --precisions "$PRECISIONS" --iters "$ITERS" \

@@ -9,6 +9,8 @@ import org.attention4j.cuda.CudaSupport;
 import org.attention4j.cuda.Precision;
 import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
+import org.attention4j.spi.DecodeProblem;
+import org.attention4j.spi.VarlenProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +104,59 @@ public final class AttentionEngine implements AutoCloseable {
             throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
         }
         return impl.compute(problem);
+    }
+
+    /**
+     * Attention over variable-length sequences packed without padding, as FlashAttention's varlen:
+     * {@code q [totalQ, Hq, D]}, {@code k [totalK, Hkv, D]}, {@code v [totalK, Hkv, Dv]}, sequence {@code b}
+     * owning rows {@code cuSeqlensQ[b] ..< cuSeqlensQ[b+1]} of q and {@code cuSeqlensK[b] ..< cuSeqlensK[b+1]} of
+     * k and v (B+1 non-decreasing offsets from 0 to the totals). Each sequence is its own problem, aligned on its
+     * own diagonal {@code Nk_b - Nq_b}. Returns the output {@code [totalQ, Hq, Dv]} and on request the log-sum-exp
+     * {@code [totalQ, Hq]}; key lengths, user masks and weights are refused (see {@link VarlenProblem}).
+     *
+     * @throws IllegalArgumentException when shapes, offsets or options do not fit, naming them
+     * @throws IllegalStateException    when the engine is closed
+     * @throws AttentionException       when the backend fails
+     */
+    public AttentionResult attentionVarlen(Tensor q, Tensor k, Tensor v, int[] cuSeqlensQ, int[] cuSeqlensK,
+                                           AttentionOptions options) {
+        VarlenProblem problem = VarlenProblem.of(q, k, v, cuSeqlensQ, cuSeqlensK, options);
+        requireOpen();
+        return impl.computeVarlen(problem);
+    }
+
+    /**
+     * A new, empty KV cache for {@link #decode}: in host memory on the CPU backends, in device memory on CUDA.
+     * Close it when done.
+     *
+     * @throws IllegalArgumentException when a dimension is below 1 or the storage is too large
+     */
+    public KvCache newKvCache(int batch, int kvHeads, int capacity, int dim, int valueDim) {
+        requireOpen();
+        return impl.newKvCache(batch, kvHeads, capacity, dim, valueDim);
+    }
+
+    /**
+     * One decode step: {@code q [B, Hq, Nq, D]} (1 to 16 new queries, whose keys and values were appended to
+     * {@code cache} already) against the {@code L_b = cache.length(b)} cached keys of each batch entry, aligned
+     * bottom-right on {@code L_b - Nq} (causal, window, ALiBi, RoPE positions continuing from the cache). The same
+     * result as {@link #attention} of {@code q[b]} over the cached keys of entry {@code b}. Output
+     * {@code [B, Hq, Nq, Dv]}, log-sum-exp {@code [B, Hq, Nq]} on request (see {@link DecodeProblem}).
+     *
+     * @throws IllegalArgumentException when shapes or options do not fit, or the cache belongs elsewhere
+     * @throws IllegalStateException    when the engine is closed
+     * @throws AttentionException       when the backend fails
+     */
+    public AttentionResult decode(Tensor q, KvCache cache, AttentionOptions options) {
+        DecodeProblem problem = DecodeProblem.of(q, cache, options);
+        requireOpen();
+        return impl.decode(problem);
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
+        }
     }
 
     /** Releases the backend; safe to call more than once. */

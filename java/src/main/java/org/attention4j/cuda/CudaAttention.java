@@ -2,6 +2,7 @@ package org.attention4j.cuda;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -11,7 +12,10 @@ import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
+import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
+import org.attention4j.spi.DecodeProblem;
+import org.attention4j.spi.VarlenProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,12 +53,14 @@ public final class CudaAttention implements AutoCloseable {
     private final CudaRuntime rt;
     private final Precision precision;
     private final GemmPrecision gp;
+    private final FlashCalls flash;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CudaAttention(CudaRuntime rt, Precision precision) {
         this.rt = rt;
         this.precision = precision;
         this.gp = GemmPrecision.of(precision);
+        this.flash = new FlashCalls(rt, gp.storage());
     }
 
     /**
@@ -124,6 +130,10 @@ public final class CudaAttention implements AutoCloseable {
                     Backend.CUDA);
         }
         DeviceProblem p = DeviceProblem.of(problem);
+        FlashDispatch d = flash.dispatchHost(p);
+        if (d.fused()) {
+            return flash.host(problem, p, d.version());
+        }
         return withRetry(p, () -> hostCall(problem, p));
     }
 
@@ -224,6 +234,11 @@ public final class CudaAttention implements AutoCloseable {
             requireShape(lse, "lse", new int[] {p.batch(), p.heads(), p.nq()});
             requireFp32(lse, "lse");
         }
+        FlashDispatch d = flash.dispatch(p);
+        if (d.fused()) {
+            flash.device(p, d.version(), q, k, v, output, weights, lse);
+            return;
+        }
         withRetry(p, () -> {
             Worker w = rt.workers.borrow();
             AttentionRun run = new AttentionRun(rt, w, gp, p);
@@ -247,6 +262,101 @@ public final class CudaAttention implements AutoCloseable {
                 finish(w, run, healthy);
             }
         });
+    }
+
+    /**
+     * Which path (fused kernels or cuBLAS) a call on device tensors of these shapes and options takes now, and
+     * why, in words; follows {@link CudaPath#current()}.
+     *
+     * @throws IllegalArgumentException when the shapes or options do not fit, or FUSED is forced on a call it
+     *                                  cannot take
+     */
+    public String pathFor(int[] q, int[] k, int[] v, AttentionOptions options) {
+        return flash.dispatch(DeviceProblem.of(q, k, v, options)).reason();
+    }
+
+    /** Packed sequences (engine-validated): the fused varlen kernel, or per sequence through {@code fallback}. */
+    AttentionResult varlen(VarlenProblem problem, AttentionBackend fallback) {
+        requireOpen();
+        return flash.varlen(problem, fallback);
+    }
+
+    /**
+     * A new, empty KV cache on the device in this precision's storage type, for {@link #decode} and
+     * {@link org.attention4j.AttentionEngine#decode}.
+     *
+     * @throws IllegalArgumentException when the dimensions do not fit the decode kernels ({@code Dv == D <= 256})
+     *                                  or the fatbin lacks them
+     */
+    public DeviceKvCache newKvCache(int batch, int kvHeads, int capacity, int dim, int valueDim) {
+        requireOpen();
+        if (!flash.deviceCacheFits(dim, valueDim)) {
+            throw new IllegalArgumentException("a device KV cache needs the fused decode kernels and Dv == D <= "
+                    + FlashLaunch.MAX_DIM + ", got D=" + dim + " Dv=" + valueDim
+                    + (rt.flash.present() ? "" : " (the kernels were built without them)"));
+        }
+        return new DeviceKvCache(rt, gp.storage(), batch, kvHeads, capacity, dim);
+    }
+
+    /** Whether {@link #newKvCache} takes these head dims. */
+    boolean deviceCacheFits(int dim, int valueDim) {
+        return flash.deviceCacheFits(dim, valueDim);
+    }
+
+    /** A decode step (engine-validated) with host queries over a device cache. */
+    AttentionResult decode(DecodeProblem problem, DeviceKvCache cache) {
+        requireOpen();
+        return flash.decode(problem, cache);
+    }
+
+    /**
+     * A decode step on the device (FlashDecoding: split over the cached keys, then combined through the
+     * log-sum-exp): {@code q [B, Hq, Nq <= 16, D]} of the cache's type against each batch entry's cached keys,
+     * aligned bottom-right on its length, into {@code output [B, Hq, Nq, D]} (FP32 or the cache's type) and
+     * {@code lse [B, Hq, Nq]} (FP32, nullable). Semantics as {@link org.attention4j.AttentionEngine#decode}.
+     *
+     * @throws IllegalArgumentException when shapes, types or options do not fit
+     * @throws AttentionException       on device failure
+     */
+    public void decode(DeviceTensor q, DeviceKvCache cache, AttentionOptions options, DeviceTensor output,
+                       DeviceTensor lse) {
+        requireOpen();
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(output, "output");
+        DecodeProblem p = DecodeProblem.ofShape(q.shape(), cache, options);
+        if (q.dtype() != cache.dtype() || q.isClosed()) {
+            throw new IllegalArgumentException("q must be an open " + cache.dtype() + " tensor like the cache, got " + q);
+        }
+        requireShape(output, "output", new int[] {p.batch(), p.heads(), p.nq(), p.dim()});
+        if (output.dtype() != DType.FP32 && output.dtype() != cache.dtype()) {
+            throw new IllegalArgumentException("output must be FP32 or " + cache.dtype() + ", got " + output.dtype());
+        }
+        if (lse != null) {
+            requireShape(lse, "lse", new int[] {p.batch(), p.heads(), p.nq()});
+            requireFp32(lse, "lse");
+        }
+        flash.decode(p, cache, q, output, lse);
+    }
+
+    /**
+     * Merges partial results over disjoint key shards on the device, as {@link org.attention4j.AttentionMerge}
+     * does on the host: {@code partOutputs [S, ..., Dv]} (shard {@code s} at index {@code s}) and
+     * {@code partLogSumExps [S, ...]} (FP32) into {@code output [..., Dv]} (the partials' type) and {@code lse}
+     * (FP32, nullable).
+     *
+     * @throws IllegalArgumentException naming the shapes when they do not fit
+     * @throws AttentionException       on device failure or when the fatbin lacks the merge kernel
+     */
+    public void merge(DeviceTensor partOutputs, DeviceTensor partLogSumExps, DeviceTensor output, DeviceTensor lse) {
+        requireOpen();
+        flash.merge(partOutputs, partLogSumExps, output, lse);
+    }
+
+    /** As {@link #merge(DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)} over separate partials. */
+    public void merge(List<DeviceTensor> outputs, List<DeviceTensor> logSumExps, DeviceTensor output,
+                      DeviceTensor lse) {
+        requireOpen();
+        flash.merge(outputs, logSumExps, output, lse, this);
     }
 
     private DeviceProblem check(DeviceTensor q, DeviceTensor k, DeviceTensor v, AttentionOptions options) {

@@ -25,7 +25,11 @@ final class CudaRuntime {
 
     final CUcontext context = new CUcontext();
     final Kernels kernels;
+    /** The fused kernels (issue 4), possibly absent from an older fatbin. */
+    final FlashKernels flash;
     final int multiprocessors;
+    /** The compute capability's major version (fused v2 needs 8 or more). */
+    final int computeMajor;
     final CachingAllocator<CUdeviceptr> allocator;
     final WorkerPool workers;
     final Transfers transfers;
@@ -52,9 +56,14 @@ final class CudaRuntime {
             CUmodule module = new CUmodule();
             JCudaDriver.cuModuleLoadData(module, KernelResources.fatbin());
             kernels = new Kernels(module);
+            flash = new FlashKernels(module);
             int[] sms = {0};
             JCudaDriver.cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
             multiprocessors = sms[0];
+            int[] major = {0};
+            JCudaDriver.cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                    device);
+            computeMajor = major[0];
         } catch (CudaException e) {
             throw new AttentionException("CUDA backend failed to start on device " + ordinal + ": " + e.getMessage()
                     + (e.getMessage() != null && e.getMessage().contains("NO_BINARY")

@@ -1,6 +1,14 @@
 /**
  * The CUDA backend: cuBLAS strided-batched GEMMs through JCuda/JCublas 12.6 around the project's own kernels
- * (fused masks and softmax, RoPE), with the same semantics as the CPU engines.
+ * (fused masks and softmax, RoPE), and fused FlashAttention-style kernels (O(N) memory, varlen, FlashDecoding over
+ * a {@link org.attention4j.cuda.DeviceKvCache}, the LSE merge), with the same semantics as the CPU engines.
+ *
+ * <h2>Which path</h2>
+ * A call runs the fused kernels when there is no boolean or float mask, {@code Dv == D <= 256} and the kernels
+ * are in the fatbin (version 2, tensor cores, for FP16/BF16 on compute capability 8.0+; version 1 otherwise);
+ * RoPE runs as a rotation pass before them and weights by a recompute pass after them. Everything else takes the
+ * cuBLAS path. {@link org.attention4j.cuda.CudaPath} ({@code attention4j.cuda.path=auto|fused|cublas}) forces
+ * one; {@link org.attention4j.cuda.CudaAttention#pathFor} says which a call takes and why.
  *
  * <h2>Entry points</h2>
  * {@link org.attention4j.cuda.CudaSupport#probe()} says whether CUDA can run here and, if not, what is missing
@@ -23,6 +31,7 @@
  * {@code attention4j.cuda.device} (ordinal, default 0), {@code attention4j.cuda.precision}
  * ({@code fp32|tf32|fp16|bf16}, default fp32), {@code attention4j.cuda.workspaceBytes} (score workspace per call,
  * default 1 GiB; larger problems run in chunks of whole (batch, head) pairs), {@code attention4j.cuda.stagingBytes}
- * (pinned buffer per worker, default 8 MiB), {@code attention4j.cuda.poison} (NaN-fill outputs first; tests).
+ * (pinned buffer per worker, default 8 MiB), {@code attention4j.cuda.poison} (NaN-fill outputs first; tests),
+ * {@code attention4j.cuda.path} ({@code auto|fused|cublas}, default auto).
  */
 package org.attention4j.cuda;

@@ -2,6 +2,8 @@ package org.attention4j.spi;
 
 import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
+import org.attention4j.HostKvCache;
+import org.attention4j.KvCache;
 
 /**
  * What an engine implementation provides. The engine validates every call into an {@link AttentionProblem}
@@ -15,6 +17,24 @@ public interface AttentionBackend extends AutoCloseable {
 
     /** Computes one validated problem. */
     AttentionResult compute(AttentionProblem problem);
+
+    /**
+     * Computes packed variable-length sequences; by default one {@link #compute} per sequence
+     * ({@link BySequence#varlen}), exact on every backend.
+     */
+    default AttentionResult computeVarlen(VarlenProblem problem) {
+        return BySequence.varlen(this, problem);
+    }
+
+    /** A new, empty KV cache where this backend decodes best; by default a {@link HostKvCache}. */
+    default KvCache newKvCache(int batch, int kvHeads, int capacity, int dim, int valueDim) {
+        return new HostKvCache(batch, kvHeads, capacity, dim, valueDim);
+    }
+
+    /** One decode step; by default one {@link #compute} per batch entry over a host cache ({@link BySequence#decode}). */
+    default AttentionResult decode(DecodeProblem problem) {
+        return BySequence.decode(this, problem);
+    }
 
     /** Releases what the backend owns (threads, device memory); safe to call twice. */
     @Override

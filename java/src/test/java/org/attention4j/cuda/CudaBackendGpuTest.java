@@ -35,7 +35,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CUDA backend against the float64 reference, on a GPU. Skipped, with the probe's reason, where CUDA cannot
+ * The CUDA backend's cuBLAS path (forced with {@code attention4j.cuda.path=cublas}) against the float64
+ * reference, on a GPU. Skipped, with the probe's reason, where CUDA cannot
  * run. Tolerance as FlashAttention's tests: the GPU's max error is at most twice that of a naive CPU computation
  * at the same precision ({@link LowPrecisionAttention}) plus a floor; inputs for FP16/BF16 are rounded to that
  * type first so that the reference sees what the GPU sees. Outputs are poisoned with NaN before every run.
@@ -49,11 +50,14 @@ class CudaBackendGpuTest {
         CudaSupport.Availability a = CudaSupport.probe();
         assumeTrue(a.usable(), "no CUDA device: " + a.detail());
         System.setProperty("attention4j.cuda.poison", "true");   // host calls: device outputs NaN-filled first
+        // This class covers the cuBLAS path (CudaFlashGpuTest the fused one): AUTO would send most calls there.
+        System.setProperty(CudaPath.PROPERTY, "cublas");
     }
 
     @AfterEach
     void stopPoisoning() {
         System.clearProperty("attention4j.cuda.poison");
+        System.clearProperty(CudaPath.PROPERTY);
     }
 
     /** B, Hq, Hkv, Nq, Nk, D, Dv. */

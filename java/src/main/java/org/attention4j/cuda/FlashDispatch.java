@@ -1,0 +1,54 @@
+package org.attention4j.cuda;
+
+/**
+ * The dispatch rule between the fused kernels and the cuBLAS path, as a pure function (unit-tested on the CPU).
+ *
+ * <p>Fused when: the fatbin has the fused kernels, the path setting is not {@link CudaPath#CUBLAS}, there is no
+ * boolean or float mask, {@code Dv == D} and {@code D <= 256}. Version 2 (tensor cores) for FP16/BF16 storage on
+ * compute capability 8.0 or newer, version 1 (CUDA cores, fp32 math) otherwise (FP32 and TF32 storage, older
+ * GPUs). Weights do not change the choice: the fused path adds its recompute pass.
+ *
+ * @param fused   whether the fused kernels run
+ * @param version 1 or 2 when fused, 0 otherwise
+ * @param reason  why, in words (for logs and errors)
+ */
+record FlashDispatch(boolean fused, int version, String reason) {
+
+    /**
+     * Decides one call.
+     *
+     * @param hasMask       whether a boolean or float mask is given
+     * @param dim           D
+     * @param valueDim      Dv
+     * @param storage       the element type of Q, K, V
+     * @param ccMajor       the device's compute capability major version
+     * @param kernelsLoaded whether the fatbin has the fused kernels
+     * @param setting       the path setting
+     * @throws IllegalArgumentException when {@link CudaPath#FUSED} is forced on a call the fused kernels cannot take
+     */
+    static FlashDispatch decide(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
+                                boolean kernelsLoaded, CudaPath setting) {
+        String no = null;
+        if (setting == CudaPath.CUBLAS) {
+            return new FlashDispatch(false, 0, CudaPath.PROPERTY + "=cublas");
+        }
+        if (!kernelsLoaded) {
+            no = "the kernels were built without the fused attention kernels";
+        } else if (hasMask) {
+            no = "boolean and float masks run on the cuBLAS path";
+        } else if (valueDim != dim) {
+            no = "the fused kernels need Dv == D, got D=" + dim + " Dv=" + valueDim;
+        } else if (dim > FlashLaunch.MAX_DIM) {
+            no = "the fused kernels take D <= " + FlashLaunch.MAX_DIM + ", got D=" + dim;
+        }
+        if (no != null) {
+            if (setting == CudaPath.FUSED) {
+                throw new IllegalArgumentException(CudaPath.PROPERTY + "=fused, but this call cannot run fused: " + no);
+            }
+            return new FlashDispatch(false, 0, no);
+        }
+        boolean v2 = storage != DType.FP32 && ccMajor >= 8;
+        return new FlashDispatch(true, v2 ? 2 : 1, v2 ? "fused v2 (tensor cores, " + storage + ")"
+                : "fused v1 (" + storage + (storage != DType.FP32 ? " on compute capability " + ccMajor : "") + ")");
+    }
+}

@@ -1,0 +1,158 @@
+package org.attention4j.cuda;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import org.attention4j.cuda.FlashProgram.Buf;
+import org.attention4j.cuda.FlashProgram.Command;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One fused-path call on one worker: runs a {@link FlashProgram} on the worker's stream, mapping its named
+ * buffers to the caller's device memory and to scratch from the caching allocator. Every block it takes is given
+ * back by {@link #close()}, which the caller runs after the stream is idle, so a failure part-way leaks nothing.
+ */
+final class FlashRun implements AutoCloseable {
+    private static final CUdeviceptr NULL = new CUdeviceptr();
+
+    private final CudaRuntime rt;
+    final Worker worker;
+    private final List<CachingAllocator.Block<CUdeviceptr>> taken = new ArrayList<>();
+
+    FlashRun(CudaRuntime rt, Worker worker) {
+        this.rt = rt;
+        this.worker = worker;
+    }
+
+    /** Device scratch for this call, given back by {@link #close()}. */
+    CUdeviceptr scratch(long bytes) {
+        CachingAllocator.Block<CUdeviceptr> b = rt.allocator.allocate(Math.max(1, bytes));
+        taken.add(b);
+        return b.handle();
+    }
+
+    /** Uploads floats as {@code type} into new scratch. */
+    CUdeviceptr upload(float[] data, DType type) {
+        CUdeviceptr d = scratch((long) data.length * type.bytes());
+        rt.transfers.uploadFloats(worker, FloatBuffer.wrap(data), data.length, d, type);
+        return d;
+    }
+
+    /**
+     * Queues the program on the worker's stream.
+     *
+     * @param given the caller's buffers (inputs, outputs, cache) by name
+     */
+    void execute(FlashProgram prog, Map<Buf, CUdeviceptr> given) {
+        Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
+        mem.putAll(given);
+        for (Map.Entry<Buf, Long> e : prog.scratchBytes().entrySet()) {
+            mem.put(e.getKey(), scratch(e.getValue()));
+        }
+        for (Map.Entry<Buf, int[]> e : prog.ints().entrySet()) {
+            if (e.getValue().length > 0) {
+                rt.transfers.uploadInts(worker, e.getValue(), mem.get(e.getKey()));
+            }
+        }
+        for (Map.Entry<Buf, float[]> e : prog.floats().entrySet()) {
+            float[] a = e.getValue();
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(a), a.length, mem.get(e.getKey()), DType.FP32);
+        }
+        for (Command c : prog.commands()) {
+            run(c, mem);
+        }
+    }
+
+    private void run(Command c, Map<Buf, CUdeviceptr> mem) {
+        if (c instanceof FlashProgram.Copy) {
+            FlashProgram.Copy x = (FlashProgram.Copy) c;
+            JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
+        } else if (c instanceof FlashProgram.RopePass) {
+            FlashProgram.RopePass r = (FlashProgram.RopePass) c;
+            long pairs = (long) r.batch() * r.heads() * r.n() * r.dim() / 2;
+            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (r.dim() / 2),
+                    worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(), r.n(), r.dim(), r.style(),
+                            r.base(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
+        } else if (c instanceof FlashProgram.Forward) {
+            FlashProgram.Forward f = (FlashProgram.Forward) c;
+            FlashLaunch l = available(f.launch(), f.args().dim());
+            launch(l, FlashKernelArgs.forward(mem.get(f.q()), mem.get(f.k()), mem.get(f.v()), mem.get(f.out()),
+                    ptr(mem, f.lse()), flash(f.args(), mem)));
+        } else if (c instanceof FlashProgram.Weights) {
+            FlashProgram.Weights w = (FlashProgram.Weights) c;
+            launch(w.launch(), FlashKernelArgs.weights(mem.get(w.q()), mem.get(w.k()), mem.get(w.lse()),
+                    mem.get(w.p()), flash(w.args(), mem)));
+        } else if (c instanceof FlashProgram.DecodeSplit) {
+            FlashProgram.DecodeSplit d = (FlashProgram.DecodeSplit) c;
+            FlashProgram.DecodeArgs a = d.args();
+            launch(d.launch(), FlashKernelArgs.decodeSplit(mem.get(d.q()), mem.get(d.kCache()), mem.get(d.vCache()),
+                    mem.get(d.partO()), mem.get(d.partLse()), new FlashKernelArgs.Decode(mem.get(a.cacheSeqlens()),
+                            a.batch(), a.heads(), a.kvHeads(), a.nq(), a.capacity(), a.dim(), a.scale(), a.causal(),
+                            a.windowLeft(), a.windowRight(), ptr(mem, a.alibiSlopes()), a.numSplits())));
+        } else if (c instanceof FlashProgram.Combine) {
+            FlashProgram.Combine x = (FlashProgram.Combine) c;
+            launch(x.launch(), FlashKernelArgs.combine(mem.get(x.partO()), mem.get(x.partLse()), mem.get(x.out()),
+                    ptr(mem, x.lse()), x.rows(), x.numSplits(), x.dim()));
+        } else if (c instanceof FlashProgram.Append) {
+            FlashProgram.Append x = (FlashProgram.Append) c;
+            launch(x.launch(), FlashKernelArgs.append(mem.get(x.kNew()), mem.get(x.vNew()), mem.get(x.kCache()),
+                    mem.get(x.vCache()), mem.get(x.cacheLens()), mem.get(x.newLens()), x.batch(), x.kvHeads(),
+                    x.nNew(), x.capacity(), x.dim()));
+        } else if (c instanceof FlashProgram.ToF32) {
+            FlashProgram.ToF32 t = (FlashProgram.ToF32) c;
+            Kernels.launch(rt.kernels.toF32(t.from()), Kernels.elementwiseGrid(t.count()), 1, 256, 0, worker.stream,
+                    KernelArgs.convert(mem.get(t.src()), mem.get(t.dst()), t.count()).values());
+        } else {
+            throw new AssertionError(c);
+        }
+    }
+
+    /** The v2 launch in the first bucket this build has (any bucket {@code >= D} is correct), else as given. */
+    private FlashLaunch available(FlashLaunch l, int dim) {
+        if (!l.function().startsWith("a4j_flash_fwd_v2_") || rt.flash.find(l.function()) != null) {
+            return l;
+        }
+        DType t = l.function().contains("_bf16_") ? DType.BF16 : DType.FP16;
+        for (int b : FlashLaunch.V2_BUCKETS) {
+            if (b > dim) {
+                FlashLaunch m = FlashLaunch.forwardV2(t, 1, l.gridY(), 1, b);
+                if (rt.flash.find(m.function()) != null) {
+                    return new FlashLaunch(m.function(), l.gridX(), l.gridY(), l.gridZ(), m.block(), m.sharedMem());
+                }
+            }
+        }
+        return l;       // absent everywhere: function() below names it
+    }
+
+    private void launch(FlashLaunch l, KernelArgs args) {
+        CUfunction f = rt.flash.function(l);
+        JCudaDriver.cuLaunchKernel(f, l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1, l.sharedMem(), worker.stream,
+                Pointer.to(args.values()), null);
+    }
+
+    private static FlashKernelArgs.Flash flash(FlashProgram.FlashArgs a, Map<Buf, CUdeviceptr> mem) {
+        return new FlashKernelArgs.Flash(a.batch(), a.heads(), a.kvHeads(), a.nq(), a.nk(), a.dim(), a.scale(),
+                a.causal(), a.windowLeft(), a.windowRight(), ptr(mem, a.kvLengths()), ptr(mem, a.alibiSlopes()),
+                ptr(mem, a.cuSeqlensQ()), ptr(mem, a.cuSeqlensK()));
+    }
+
+    private static CUdeviceptr ptr(Map<Buf, CUdeviceptr> mem, Buf b) {
+        return b == null ? NULL : mem.get(b);
+    }
+
+    /** Gives back every block this call took; the stream must be idle. */
+    @Override
+    public void close() {
+        for (CachingAllocator.Block<CUdeviceptr> b : taken) {
+            rt.allocator.release(b);
+        }
+        taken.clear();
+    }
+}

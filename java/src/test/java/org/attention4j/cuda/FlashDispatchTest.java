@@ -1,0 +1,73 @@
+package org.attention4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The dispatch rule between the fused kernels and the cuBLAS path, and the path setting. */
+class FlashDispatchTest {
+
+    @Test
+    void autoTakesTheFusedPathWheneverItCan() {
+        FlashDispatch d = FlashDispatch.decide(false, 128, 128, DType.FP16, 9, true, CudaPath.AUTO);
+        assertTrue(d.fused());
+        assertEquals(2, d.version());
+        assertEquals(2, FlashDispatch.decide(false, 59, 59, DType.BF16, 8, true, CudaPath.AUTO).version());
+        // fp32 storage (FP32 and TF32 precisions) and pre-Ampere GPUs: version 1.
+        assertEquals(1, FlashDispatch.decide(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO).version());
+        assertEquals(1, FlashDispatch.decide(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
+        assertEquals(1, FlashDispatch.decide(false, 1, 1, DType.FP32, 9, true, CudaPath.AUTO).version());
+        assertTrue(FlashDispatch.decide(false, 256, 256, DType.FP16, 9, true, CudaPath.FUSED).fused());
+    }
+
+    @Test
+    void theCublasPathKeepsWhatTheKernelsCannotTake() {
+        assertCublas(FlashDispatch.decide(true, 64, 64, DType.FP16, 9, true, CudaPath.AUTO), "mask");
+        assertCublas(FlashDispatch.decide(false, 64, 32, DType.FP16, 9, true, CudaPath.AUTO), "Dv == D");
+        assertCublas(FlashDispatch.decide(false, 257, 257, DType.FP32, 9, true, CudaPath.AUTO), "D <= 256");
+        assertCublas(FlashDispatch.decide(false, 64, 64, DType.FP16, 9, false, CudaPath.AUTO), "without the fused");
+        assertCublas(FlashDispatch.decide(false, 64, 64, DType.FP16, 9, true, CudaPath.CUBLAS), "cublas");
+        assertCublas(FlashDispatch.decide(true, 64, 64, DType.FP16, 9, false, CudaPath.CUBLAS), "cublas");
+    }
+
+    @Test
+    void forcingFusedOnACallItCannotTakeNamesWhy() {
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> FlashDispatch.decide(true, 64, 64, DType.FP16, 9, true, CudaPath.FUSED));
+        assertTrue(x.getMessage().contains("attention4j.cuda.path=fused") && x.getMessage().contains("mask"),
+                x.getMessage());
+        x = assertThrows(IllegalArgumentException.class,
+                () -> FlashDispatch.decide(false, 64, 48, DType.FP32, 9, true, CudaPath.FUSED));
+        assertTrue(x.getMessage().contains("D=64 Dv=48"), x.getMessage());
+    }
+
+    @Test
+    void pathSettingParses() {
+        assertEquals(CudaPath.FUSED, CudaPath.parse(" Fused "));
+        assertEquals(CudaPath.CUBLAS, CudaPath.parse("cublas"));
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> CudaPath.parse("flash"));
+        assertTrue(x.getMessage().contains("auto, fused, cublas") && x.getMessage().contains("flash"));
+        String old = System.getProperty(CudaPath.PROPERTY);
+        try {
+            System.clearProperty(CudaPath.PROPERTY);
+            assertEquals(CudaPath.AUTO, CudaPath.current());
+            System.setProperty(CudaPath.PROPERTY, "cublas");
+            assertEquals(CudaPath.CUBLAS, CudaPath.current());
+        } finally {
+            if (old == null) {
+                System.clearProperty(CudaPath.PROPERTY);
+            } else {
+                System.setProperty(CudaPath.PROPERTY, old);
+            }
+        }
+    }
+
+    private static void assertCublas(FlashDispatch d, String reason) {
+        assertFalse(d.fused(), d.toString());
+        assertEquals(0, d.version());
+        assertTrue(d.reason().contains(reason), d.reason());
+    }
+}
