@@ -72,10 +72,10 @@ public final class ReferenceBackend implements AttentionBackend {
                             vis &= j <= i;
                         }
                         if (p.windowLeft() >= 0) {
-                            vis &= j >= i + offset - p.windowLeft();
+                            vis &= j >= (long) i + offset - p.windowLeft();   // long: a huge side must not wrap
                         }
                         if (p.windowRight() >= 0) {
-                            vis &= j <= i + offset + p.windowRight();
+                            vis &= j <= (long) i + offset + p.windowRight();
                         }
                         double bias = 0;
                         if (mask != null) {

@@ -217,7 +217,12 @@ public final class TiledCpuBackend implements AttentionBackend {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true) && pool != null) {
-            pool.shutdownNow();
+            // Tasks still queued never run: cancel them, or a call waiting in invokeAll would wait forever.
+            for (Runnable r : pool.shutdownNow()) {
+                if (r instanceof Future) {
+                    ((Future<?>) r).cancel(false);
+                }
+            }
         }
     }
 }
