@@ -22,8 +22,9 @@ class AdversarialReviewTest {
     private static void assertNear(float[] want, float[] got, double tol, String what) {
         assertEquals(want.length, got.length, what + " length");
         for (int i = 0; i < want.length; i++) {
-            boolean bothNegInf = want[i] == Float.NEGATIVE_INFINITY && got[i] == Float.NEGATIVE_INFINITY;
-            if (bothNegInf) {
+            boolean same = want[i] == Float.NEGATIVE_INFINITY && got[i] == Float.NEGATIVE_INFINITY
+                    || Float.isNaN(want[i]) && Float.isNaN(got[i]);
+            if (same) {
                 continue;
             }
             double d = Math.abs((double) want[i] - got[i]);
@@ -76,18 +77,66 @@ class AdversarialReviewTest {
             } else {
                 float[] m = new float[n];
                 for (int i = 0; i < n; i++) {
-                    m[i] = r.nextInt(5) == 0 ? Float.NEGATIVE_INFINITY : (float) r.nextDouble(-2, 2);
+                    int c = r.nextInt(40);
+                    m[i] = c < 8 ? Float.NEGATIVE_INFINITY : c == 8 ? Float.NaN : c == 9 ? Float.POSITIVE_INFINITY
+                            : (float) r.nextDouble(-2, 2);
                 }
                 o.mask(AttentionMask.ofFloat(m, shape));
             }
         }
         if (r.nextInt(3) == 0) {
-            o.rope(r.nextBoolean() ? 10000 : 7.5, r.nextBoolean() ? RopeStyle.HALF : RopeStyle.INTERLEAVED);
+            RopeStyle style = r.nextBoolean() ? RopeStyle.HALF : RopeStyle.INTERLEAVED;
+            double base = r.nextBoolean() ? 10000 : 7.5;
+            if (r.nextBoolean()) {
+                o.rope(base, style);
+            } else {
+                o.rope(new Rope(base, style, positions(r, r.nextBoolean() ? nq : b * nq),
+                        positions(r, r.nextBoolean() ? nk : b * nk)));
+            }
         }
         if (r.nextInt(4) == 0) {
             o.scale(r.nextDouble(-3, 3));
         }
         return o.build();
+    }
+
+    private static int[] positions(SplittableRandom r, int n) {
+        int[] p = new int[n];
+        int kind = r.nextInt(3);
+        for (int i = 0; i < n; i++) {
+            p[i] = kind == 0 ? i - 3 : kind == 1 ? r.nextInt(-50, 50) : r.nextInt(Integer.MIN_VALUE, Integer.MAX_VALUE);
+        }
+        return p;
+    }
+
+    @Test
+    void tileSizedOptionCombinationsCpuMatchesReference() {
+        SplittableRandom r = new SplittableRandom(99);
+        try (AttentionEngine cpu = AttentionEngine.builder().backend(Backend.CPU).threads(2).build();
+             AttentionEngine ref = AttentionEngine.create(Backend.REFERENCE)) {
+            for (int it = 0; it < 40; it++) {
+                int b = 1 + r.nextInt(2);
+                int hkv = 1 + r.nextInt(2);
+                int hq = hkv * (1 + r.nextInt(2));
+                int nq = 1 + r.nextInt(140);
+                int nk = 1 + r.nextInt(260);
+                int d = 2 * (1 + r.nextInt(9));
+                int dv = 1 + r.nextInt(9);
+                Tensor q = Ref.random(r.nextLong(), b, hq, nq, d);
+                Tensor k = Ref.random(r.nextLong(), b, hkv, nk, d);
+                Tensor v = Ref.random(r.nextLong(), b, hkv, nk, dv);
+                AttentionOptions o = randomOptions(r, b, hq, nq, nk);
+                String what = "it " + it + " " + java.util.Arrays.toString(new int[] {b, hq, hkv, nq, nk, d, dv})
+                        + " " + o;
+                AttentionResult want = ref.attention(q, k, v, o);
+                AttentionResult got = cpu.attention(q, k, v, o);
+                assertNear(want.output().data(), got.output().data(), 5e-5, what + " out");
+                assertNear(want.weights().orElseThrow().data(), got.weights().orElseThrow().data(), 5e-5,
+                        what + " weights");
+                assertNear(want.logSumExp().orElseThrow().data(), got.logSumExp().orElseThrow().data(), 5e-4,
+                        what + " lse");
+            }
+        }
     }
 
     @Test
