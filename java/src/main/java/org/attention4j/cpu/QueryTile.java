@@ -20,6 +20,14 @@ final class QueryTile {
     /** Each worker keeps its block buffers between tasks: a call would otherwise allocate ~130 KiB per task. */
     private static final ThreadLocal<Block> CACHE = new ThreadLocal<>();
 
+    /**
+     * Drops the calling thread's block. Called after tasks ran on a caller's thread: a service's request threads
+     * would otherwise each keep up to a few MiB (large D) for as long as they live, even after the engine closed.
+     */
+    static void releaseThreadCache() {
+        CACHE.remove();
+    }
+
     /** Per-task buffers and row state, sized for up to {@code cap} rows; {@code n} rows are in use. */
     private static final class Block {
         final int cap;

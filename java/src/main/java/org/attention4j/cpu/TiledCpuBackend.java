@@ -109,6 +109,15 @@ public final class TiledCpuBackend implements AttentionBackend {
         if (closed.get()) {
             throw new IllegalStateException("cpu backend is closed");
         }
+        try {
+            return computeTiles(p);
+        } finally {
+            // Tasks may have run on the caller's thread, which is not ours: leave no per-thread buffers on it.
+            QueryTile.releaseThreadCache();
+        }
+    }
+
+    private AttentionResult computeTiles(AttentionProblem p) {
         CallState cs = new CallState(p, BC);
         int group = p.group();
         int br = rowsPerTask(p, threads);
