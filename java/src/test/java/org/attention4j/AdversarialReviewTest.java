@@ -151,7 +151,7 @@ class AdversarialReviewTest {
                 int nq = r.nextInt(6);
                 int nk = r.nextInt(7);
                 int d = 2 * (1 + r.nextInt(3));
-                int dv = 1 + r.nextInt(4);
+                int dv = r.nextInt(5);   // Dv = 0 included
                 Tensor q = Ref.random(r.nextLong(), b, hq, nq, d);
                 Tensor k = Ref.random(r.nextLong(), b, hkv, nk, d);
                 Tensor v = Ref.random(r.nextLong(), b, hkv, nk, dv);
