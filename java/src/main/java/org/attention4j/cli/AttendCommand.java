@@ -234,7 +234,8 @@ public final class AttendCommand implements Callable<Integer> {
         try {
             return Backend.parse(s);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--backend " + e.getMessage(), e);
+            throw new IllegalArgumentException("--backend must be one of auto, cpu, reference, cuda; got '" + s + "'",
+                    e);
         }
     }
 

@@ -116,8 +116,9 @@ public final class HeatmapCommand implements Callable<Integer> {
             }
         }
         String slice = sliced ? " batch " + batch + " head " + head : "";
-        return String.format(Locale.ROOT, "wrote %s: %s%s, [%d x %d] (queries x keys), values %s .. %s%s, %s scale",
-                out, weights, slice, rows, cols, fmt(min), fmt(max), nan == 0 ? "" : ", " + nan + " NaN",
+        String range = min > max ? "all " + nan + " values NaN" : "values " + fmt(min) + " .. " + fmt(max);
+        return String.format(Locale.ROOT, "wrote %s: %s%s, [%d x %d] (queries x keys), %s%s, %s scale",
+                out, weights, slice, rows, cols, range, nan == 0 || min > max ? "" : ", " + nan + " NaN",
                 log ? "log" : "linear");
     }
 

@@ -103,6 +103,15 @@ class HeatmapCommandTest {
     }
 
     @Test
+    void allNanMapSaysSoInsteadOfAnInvertedRange() throws IOException {
+        Path w = dir.resolve("nan.npy");
+        Npy.writeFloat(w, new float[] {Float.NaN, Float.NaN, Float.NaN, Float.NaN}, 2, 2);
+        Path png = dir.resolve("nan.png");
+        assertEquals(0, run("heatmap", "--weights", w.toString(), "--out", png.toString()), err.toString());
+        assertTrue(out.toString().contains("all 4 values NaN") && !out.toString().contains("inf"), out.toString());
+    }
+
+    @Test
     void indexOutOfRangeIsNamed() throws IOException {
         Path w = weights4d();
         Path png = dir.resolve("x.png");
