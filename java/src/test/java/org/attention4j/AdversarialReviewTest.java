@@ -125,6 +125,9 @@ class AdversarialReviewTest {
                 Tensor q = Ref.random(r.nextLong(), b, hq, nq, d);
                 Tensor k = Ref.random(r.nextLong(), b, hkv, nk, d);
                 Tensor v = Ref.random(r.nextLong(), b, hkv, nk, dv);
+                if (r.nextInt(4) == 0) {
+                    v.data()[r.nextInt(v.size())] = Float.NaN;   // propagates to exactly the rows that see it
+                }
                 AttentionOptions o = randomOptions(r, b, hq, nq, nk);
                 String what = "it " + it + " " + java.util.Arrays.toString(new int[] {b, hq, hkv, nq, nk, d, dv})
                         + " " + o;
@@ -206,6 +209,35 @@ class AdversarialReviewTest {
                         .build());
                 AttentionResult b = e.attention(q, k, v, AttentionOptions.builder().window(-1, 0).build());
                 assertNear(b.output().data(), a.output().data(), 1e-6, be.toString());
+            }
+        }
+    }
+
+    /**
+     * A visible key whose value is NaN makes its row NaN even when its weight underflows (IEEE 0 * NaN), as in the
+     * reference; a masked one does not.
+     */
+    @Test
+    void nanValueOfAVisibleKeyWithAnUnderflowingWeightStillPropagates() {
+        Tensor q = Tensor.of(new float[] {1f, 1f}, 1, 1, 2, 1);
+        Tensor k = Tensor.of(new float[] {0f, -200f, 0f}, 1, 1, 3, 1);
+        Tensor v = Tensor.of(new float[] {1f, Float.NaN, Float.NaN}, 1, 1, 3, 1);
+        // Both rows see keys 0 and 1; key 2 (also NaN) is masked for both.
+        boolean[] allowed = {true, true, false, true, true, false};
+        AttentionOptions o = AttentionOptions.builder().scale(1.0)
+                .mask(AttentionMask.ofBoolean(allowed, 2, 3)).build();
+        for (Backend be : new Backend[] {Backend.REFERENCE, Backend.CPU}) {
+            try (AttentionEngine e = AttentionEngine.create(be)) {
+                float[] out = e.attention(q, k, v, o).output().data();
+                assertTrue(Float.isNaN(out[0]), be + ": row 0 sees key 1 (weight e^-200) whose value is NaN");
+                assertTrue(Float.isNaN(out[1]), be + ": row 1 sees key 1 too");
+            }
+        }
+        AttentionOptions masked = AttentionOptions.builder().scale(1.0).kvLengths(1).build();
+        for (Backend be : new Backend[] {Backend.REFERENCE, Backend.CPU}) {
+            try (AttentionEngine e = AttentionEngine.create(be)) {
+                float[] out = e.attention(q, k, v, masked).output().data();
+                assertEquals(1f, out[0], be + ": masked NaN keys do not leak");
             }
         }
     }

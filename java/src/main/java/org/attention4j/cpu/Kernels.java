@@ -119,12 +119,13 @@ final class Kernels {
     }
 
     /**
-     * Adds one key whose value row holds NaN or infinity, skipping rows whose weight is exactly 0 so that a masked
-     * key cannot leak in as {@code 0 * NaN}.
+     * Adds one key whose value row holds NaN or infinity, skipping the rows that key is masked for (score
+     * {@code -inf}) so that it cannot leak in as {@code 0 * NaN}. A visible key whose weight underflowed to 0 is
+     * still added: IEEE {@code 0 * NaN} is NaN, as in the reference.
      */
-    static void accumulateNonFinite(float[] p, float[] v, int vo, float[][] ot, int n, int dv) {
+    static void accumulateNonFinite(float[] p, float[] score, float[] v, int vo, float[][] ot, int n, int dv) {
         for (int r = 0; r < n; r++) {
-            if (p[r] == 0f) {
+            if (score[r] == Float.NEGATIVE_INFINITY) {
                 continue;
             }
             for (int c = 0; c < dv; c++) {

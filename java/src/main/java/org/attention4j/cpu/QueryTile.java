@@ -44,6 +44,8 @@ final class QueryTile {
         final float[] shift;
         final float[] alpha;
         final float[] scratch;
+        /** The scores of one key before exponentiation, so that its masked rows stay known afterwards. */
+        final float[] raw;
         final int[] lo;
         final int[] hi;
         final int[] keys;
@@ -64,6 +66,7 @@ final class QueryTile {
             shift = new float[cap];
             alpha = new float[cap];
             scratch = new float[cap];
+            raw = new float[cap];
             lo = new int[cap];
             hi = new int[cap];
             keys = new int[bc];
@@ -129,19 +132,22 @@ final class QueryTile {
             for (int c = 0; c < dv; c++) {
                 Kernels.multiplyInto(blk.ot[c], blk.alpha, n);
             }
-            for (int jj = 0; jj < cnt; jj++) {
-                FastExp.exp2Shifted(blk.p[jj], blk.shift, blk.scratch, n);
-                Kernels.addInto(blk.l, blk.p[jj], n);
-            }
-            // Keys with finite values go through the fused kernel; the rare others one at a time.
+            // Keys with finite values go through the fused kernel; the rare others one at a time, here, while
+            // their scores still tell a masked row (-inf) from a visible one whose weight underflowed to 0.
             int x = 0;
             for (int jj = 0; jj < cnt; jj++) {
-                if (kv.valueNonFinite == null || !kv.valueNonFinite[j0 + jj]) {
+                boolean finite = kv.valueNonFinite == null || !kv.valueNonFinite[j0 + jj];
+                if (!finite) {
+                    System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
+                }
+                FastExp.exp2Shifted(blk.p[jj], blk.shift, blk.scratch, n);
+                Kernels.addInto(blk.l, blk.p[jj], n);
+                if (finite) {
                     blk.keys[x] = jj;
                     blk.vo[x] = vBase + (j0 + jj) * dv;
                     x++;
                 } else {
-                    Kernels.accumulateNonFinite(blk.p[jj], v, vBase + (j0 + jj) * dv, blk.ot, n, dv);
+                    Kernels.accumulateNonFinite(blk.p[jj], blk.raw, v, vBase + (j0 + jj) * dv, blk.ot, n, dv);
                 }
             }
             Kernels.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, n, dv);
