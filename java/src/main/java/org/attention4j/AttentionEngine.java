@@ -234,14 +234,31 @@ public final class AttentionEngine implements AutoCloseable {
                     CudaSupport.Availability a = CudaSupport.probe();
                     AttentionEngine e;
                     String why;
+                    AttentionBackend cuda = null;
+                    String failure = null;
                     if (a.usable()) {
+                        try {
+                            cuda = CudaSupport.open(cudaPrecision);
+                        } catch (AttentionException ex) {
+                            // The probe passed but the backend could not start (device busy in exclusive mode,
+                            // no memory for its workspace): AUTO promises a working engine, so use the CPU.
+                            failure = ex.getMessage();
+                        }
+                    }
+                    if (cuda != null) {
                         why = "auto: CUDA usable (" + a.detail() + ")";
-                        e = new AttentionEngine(CudaSupport.open(cudaPrecision), why);
+                        e = new AttentionEngine(cuda, why);
+                    } else if (failure != null) {
+                        why = "auto: CUDA probe passed but the backend failed to open (" + failure + "); using cpu with "
+                                + threads + " threads";
+                        e = new AttentionEngine(new TiledCpuBackend(threads), why);
                     } else {
                         why = "auto: CUDA not usable (" + a.detail() + "); using cpu with " + threads + " threads";
                         e = new AttentionEngine(new TiledCpuBackend(threads), why);
                     }
-                    if (AUTO_LOGGED.compareAndSet(false, true)) {
+                    if (failure != null) {
+                        LOG.warn("attention4j backend {}", why);
+                    } else if (AUTO_LOGGED.compareAndSet(false, true)) {
                         LOG.info("attention4j backend {}", why);
                     } else {
                         LOG.debug("attention4j backend {}", why);
