@@ -114,8 +114,8 @@ final class CudaProbe {
                 JCudaDriver.cuModuleLoadData(module, KernelResources.fatbin());
                 JCudaDriver.cuModuleUnload(module);
             } catch (CudaException e) {
-                return "the kernels do not load on " + device + " (" + e.getMessage() + "): rebuild them with nvcc "
-                        + "for this GPU's architecture";
+                return CudaErrors.describeModuleLoadError(e.getMessage(), device,
+                        KernelResources.properties().getProperty("nvcc.version", ""));
             }
             cublasHandle h = new cublasHandle();
             try {

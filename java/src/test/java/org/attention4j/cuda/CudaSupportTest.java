@@ -79,6 +79,17 @@ class CudaSupportTest {
     }
 
     @Test
+    void moduleLoadErrorsNameTheNvccAndTheDriver() {
+        String dev = "device 0: NVIDIA H200 (sm_90, 143771 MiB, driver CUDA 12.4)";
+        String ptx = CudaErrors.describeModuleLoadError("CUDA_ERROR_UNSUPPORTED_PTX_VERSION", dev, "13.0.88");
+        assertTrue(ptx.contains("nvcc 13.0.88") && ptx.contains(dev) && ptx.contains("older than that nvcc"), ptx);
+        String arch = CudaErrors.describeModuleLoadError("CUDA_ERROR_NO_BINARY_FOR_GPU", dev, "");
+        assertTrue(arch.contains("unknown nvcc") && arch.contains("no code for this GPU"), arch);
+        String other = CudaErrors.describeModuleLoadError("CUDA_ERROR_OUT_OF_MEMORY", dev, "12.6.85");
+        assertTrue(other.contains("CUDA_ERROR_OUT_OF_MEMORY") && other.contains("cuda/build.sh"), other);
+    }
+
+    @Test
     void outOfMemoryIsRecognisedFromEveryLibrary() {
         assertTrue(CudaErrors.isOutOfMemory(new CudaException("CUDA_ERROR_OUT_OF_MEMORY")));
         assertTrue(CudaErrors.isOutOfMemory(new CudaException("cudaErrorMemoryAllocation")));
