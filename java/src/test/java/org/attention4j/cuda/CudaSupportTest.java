@@ -28,6 +28,24 @@ class CudaSupportTest {
     }
 
     @Test
+    void aBadDeviceSettingMakesTheProbeSayNoInsteadOfThrowing() {
+        String old = System.getProperty("attention4j.cuda.device");
+        System.setProperty("attention4j.cuda.device", "first");
+        try {
+            CudaSupport.Availability a = CudaProbe.run();
+            assertFalse(a.usable());
+            assertTrue(a.detail().contains("attention4j.cuda.device must be an integer >= 0, got 'first'"),
+                    a.detail());
+        } finally {
+            if (old == null) {
+                System.clearProperty("attention4j.cuda.device");
+            } else {
+                System.setProperty("attention4j.cuda.device", old);
+            }
+        }
+    }
+
+    @Test
     void unusableProbeNamesWhatIsMissing() {
         CudaSupport.Availability a = CudaSupport.probe();
         assumeFalse(a.usable(), "CUDA is usable here: " + a.detail());
