@@ -70,6 +70,28 @@ final class CudaErrors {
         return "cuInit failed (" + m + "): check the NVIDIA driver with nvidia-smi";
     }
 
+    /**
+     * What a failed {@code cuModuleLoadData} of the packaged fatbin means. A driver older than the nvcc that built
+     * the kernels rejects them (its PTX ISA or cubin format is newer than the driver knows) with the same errors as
+     * a GPU the fatbin has no code for; the fix differs, so the message names both versions.
+     *
+     * @param message     the CudaException's message (the CUresult name)
+     * @param device      the probe's device description (name, sm_, driver CUDA version)
+     * @param nvccVersion the nvcc version recorded in kernels.properties, or empty
+     */
+    static String describeModuleLoadError(String message, String device, String nvccVersion) {
+        String m = message == null ? "" : message;
+        String built = nvccVersion == null || nvccVersion.isEmpty() ? "an unknown nvcc" : "nvcc " + nvccVersion;
+        String head = "the kernels (built by " + built + ") do not load on " + device + " (" + m + ")";
+        if (m.contains("UNSUPPORTED_PTX_VERSION") || m.contains("INVALID_IMAGE") || m.contains("INVALID_PTX")
+                || m.contains("NO_BINARY_FOR_GPU") || m.contains("INVALID_SOURCE")) {
+            return head + ": either the driver is older than that nvcc (update the driver, or rebuild the kernels "
+                    + "with cuda/build.sh and an nvcc no newer than the driver's CUDA version, e.g. docker/Dockerfile's "
+                    + "CUDA 12.6), or the fatbin has no code for this GPU (add its sm_ to cuda/build.sh)";
+        }
+        return head + ": rebuild them with cuda/build.sh for this GPU and driver";
+    }
+
     private static String firstLine(String s) {
         if (s == null) {
             return "no message";

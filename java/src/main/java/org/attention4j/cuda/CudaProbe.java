@@ -45,12 +45,18 @@ final class CudaProbe {
     static CudaSupport.Availability run() {
         List<String> missing = new ArrayList<>();
         String device = null;
+        int ordinal;
+        try {
+            ordinal = deviceOrdinal();
+        } catch (IllegalArgumentException e) {
+            // A bad setting makes CUDA unusable; the probe says so instead of throwing (AUTO falls back).
+            return new CudaSupport.Availability(false, e.getMessage());
+        }
         try {
             JCudaDriver.setExceptionsEnabled(true);
             JCudaDriver.cuInit(0);
             int[] count = {0};
             JCudaDriver.cuDeviceGetCount(count);
-            int ordinal = deviceOrdinal();
             if (count[0] == 0) {
                 missing.add(CudaErrors.NO_DEVICE);
             } else if (ordinal >= count[0]) {
@@ -114,8 +120,8 @@ final class CudaProbe {
                 JCudaDriver.cuModuleLoadData(module, KernelResources.fatbin());
                 JCudaDriver.cuModuleUnload(module);
             } catch (CudaException e) {
-                return "the kernels do not load on " + device + " (" + e.getMessage() + "): rebuild them with nvcc "
-                        + "for this GPU's architecture";
+                return CudaErrors.describeModuleLoadError(e.getMessage(), device,
+                        KernelResources.properties().getProperty("nvcc.version", ""));
             }
             cublasHandle h = new cublasHandle();
             try {

@@ -363,19 +363,27 @@ final class FlashCalls {
         int[] stackedL = Arrays.copyOf(stackedO, stackedO.length - 1);
         try (DeviceTensor po = owner.allocate(first.dtype(), stackedO);
              DeviceTensor pl = owner.allocate(DType.FP32, stackedL)) {
+            // Every argument is checked before the first copy is queued: a bad one found part-way would leave
+            // copies in flight into po/pl while they go back to the cache.
+            for (int s = 0; s < outputs.size(); s++) {
+                DeviceTensor o = Objects.requireNonNull(outputs.get(s), "outputs[" + s + "]");
+                DeviceTensor l = Objects.requireNonNull(lses.get(s), "logSumExps[" + s + "]");
+                if (!Arrays.equals(o.shape(), os) || o.dtype() != first.dtype()) {
+                    throw new IllegalArgumentException("outputs[" + s + "] is " + o + " but outputs[0] is " + first);
+                }
+                if (!Arrays.equals(l.shape(), Arrays.copyOf(os, os.length - 1)) || l.dtype() != DType.FP32) {
+                    throw new IllegalArgumentException("logSumExps[" + s + "] must be FP32 "
+                            + Arrays.toString(Arrays.copyOf(os, os.length - 1)) + ", got " + l);
+                }
+                if (o.isClosed() || l.isClosed()) {
+                    throw new IllegalArgumentException("outputs[" + s + "] or logSumExps[" + s + "] is closed");
+                }
+            }
             Worker w = rt.workers.borrow();
             try {
                 for (int s = 0; s < outputs.size(); s++) {
-                    DeviceTensor o = Objects.requireNonNull(outputs.get(s), "outputs[" + s + "]");
-                    DeviceTensor l = Objects.requireNonNull(lses.get(s), "logSumExps[" + s + "]");
-                    if (!Arrays.equals(o.shape(), os) || o.dtype() != first.dtype()) {
-                        throw new IllegalArgumentException("outputs[" + s + "] is " + o + " but outputs[0] is "
-                                + first);
-                    }
-                    if (!Arrays.equals(l.shape(), Arrays.copyOf(os, os.length - 1)) || l.dtype() != DType.FP32) {
-                        throw new IllegalArgumentException("logSumExps[" + s + "] must be FP32 "
-                                + Arrays.toString(Arrays.copyOf(os, os.length - 1)) + ", got " + l);
-                    }
+                    DeviceTensor o = outputs.get(s);
+                    DeviceTensor l = lses.get(s);
                     JCudaDriver.cuMemcpyDtoDAsync(po.pointer().withByteOffset(s * o.byteSize()), o.pointer(),
                             o.byteSize(), w.stream);
                     JCudaDriver.cuMemcpyDtoDAsync(pl.pointer().withByteOffset(s * l.byteSize()), l.pointer(),

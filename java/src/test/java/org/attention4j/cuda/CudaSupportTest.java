@@ -28,6 +28,24 @@ class CudaSupportTest {
     }
 
     @Test
+    void aBadDeviceSettingMakesTheProbeSayNoInsteadOfThrowing() {
+        String old = System.getProperty("attention4j.cuda.device");
+        System.setProperty("attention4j.cuda.device", "first");
+        try {
+            CudaSupport.Availability a = CudaProbe.run();
+            assertFalse(a.usable());
+            assertTrue(a.detail().contains("attention4j.cuda.device must be an integer >= 0, got 'first'"),
+                    a.detail());
+        } finally {
+            if (old == null) {
+                System.clearProperty("attention4j.cuda.device");
+            } else {
+                System.setProperty("attention4j.cuda.device", old);
+            }
+        }
+    }
+
+    @Test
     void unusableProbeNamesWhatIsMissing() {
         CudaSupport.Availability a = CudaSupport.probe();
         assumeFalse(a.usable(), "CUDA is usable here: " + a.detail());
@@ -76,6 +94,17 @@ class CudaSupportTest {
         assertTrue(CudaErrors.describeInitError("CUDA_ERROR_NO_DEVICE").contains("no CUDA device"));
         assertTrue(CudaErrors.describeInitError("CUDA_ERROR_INSUFFICIENT_DRIVER").contains("too old"));
         assertTrue(CudaErrors.describeInitError("CUDA_ERROR_UNKNOWN").contains("cuInit failed"));
+    }
+
+    @Test
+    void moduleLoadErrorsNameTheNvccAndTheDriver() {
+        String dev = "device 0: NVIDIA H200 (sm_90, 143771 MiB, driver CUDA 12.4)";
+        String ptx = CudaErrors.describeModuleLoadError("CUDA_ERROR_UNSUPPORTED_PTX_VERSION", dev, "13.0.88");
+        assertTrue(ptx.contains("nvcc 13.0.88") && ptx.contains(dev) && ptx.contains("older than that nvcc"), ptx);
+        String arch = CudaErrors.describeModuleLoadError("CUDA_ERROR_NO_BINARY_FOR_GPU", dev, "");
+        assertTrue(arch.contains("unknown nvcc") && arch.contains("no code for this GPU"), arch);
+        String other = CudaErrors.describeModuleLoadError("CUDA_ERROR_OUT_OF_MEMORY", dev, "12.6.85");
+        assertTrue(other.contains("CUDA_ERROR_OUT_OF_MEMORY") && other.contains("cuda/build.sh"), other);
     }
 
     @Test
