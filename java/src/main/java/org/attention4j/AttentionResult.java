@@ -4,9 +4,13 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What one attention call returns: the output {@code [B, Hq, Nq, Dv]}, and on request the weights
- * {@code [B, Hq, Nq, Nk]} and the log-sum-exp {@code [B, Hq, Nq]} (natural log of the sum of exp of the final
- * scores; {@code -inf} for a row with no visible key).
+ * What one attention call returns: the output, and on request the weights (the attention map) and the log-sum-exp
+ * (natural log of the sum of exp of the final scores; {@code -inf} for a row with no visible key).
+ *
+ * <p>Shapes follow the call: {@link AttentionEngine#attention} gives output {@code [B, Hq, Nq, Dv]}, weights
+ * {@code [B, Hq, Nq, Nk]}, log-sum-exp {@code [B, Hq, Nq]}; the packed (varlen) call gives {@code [totalQ, Hq, Dv]}
+ * and {@code [totalQ, Hq]}; a {@code nn.MultiHeadAttention} layer gives its projected output {@code [B, N, E]} with
+ * the per-head weights {@code [B, H, N, M]} and log-sum-exp {@code [B, H, N]}.
  */
 public final class AttentionResult {
     private final Tensor output;
@@ -27,17 +31,17 @@ public final class AttentionResult {
         this.backend = Objects.requireNonNull(backend, "backend");
     }
 
-    /** The output {@code [B, Hq, Nq, Dv]}. */
+    /** The output (shape: see the class comment). */
     public Tensor output() {
         return output;
     }
 
-    /** The weights {@code [B, Hq, Nq, Nk]} when asked for. */
+    /** The weights when asked for. */
     public Optional<Tensor> weights() {
         return Optional.ofNullable(weights);
     }
 
-    /** The log-sum-exp {@code [B, Hq, Nq]} when asked for. */
+    /** The log-sum-exp when asked for. */
     public Optional<Tensor> logSumExp() {
         return Optional.ofNullable(logSumExp);
     }

@@ -1,9 +1,7 @@
 package org.attention4j.cuda;
 
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 
 import org.attention4j.cuda.AttentionProgram.Buf;
@@ -17,11 +15,10 @@ import jcuda.jcublas.cublasOperation;
 
 /**
  * One attention call on one worker: runs the call's {@link AttentionProgram} (RoPE, then per chunk the score GEMM,
- * the fused softmax and the value GEMM) on the worker's stream, mapping its named buffers to device memory. Every device block it takes is recorded and given back
- * by {@link #close()}, which the caller runs in a finally block after the stream is idle, so a failure part-way
- * leaks nothing.
+ * the fused softmax and the value GEMM) on the worker's stream, mapping its named buffers to device memory; its
+ * scratch is owned as {@link DeviceCall} says.
  */
-final class AttentionRun implements AutoCloseable {
+final class AttentionRun extends DeviceCall {
 
     /** Receives each chunk's probabilities {@code P} (the attention weights) while they are on the device. */
     interface WeightsSink {
@@ -36,31 +33,13 @@ final class AttentionRun implements AutoCloseable {
 
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
-    private final CudaRuntime rt;
-    final Worker worker;
     private final GemmPrecision gp;
     private final DeviceProblem p;
-    private final List<CachingAllocator.Block<CUdeviceptr>> taken = new ArrayList<>();
 
     AttentionRun(CudaRuntime rt, Worker worker, GemmPrecision gp, DeviceProblem p) {
-        this.rt = rt;
-        this.worker = worker;
+        super(rt, worker);
         this.gp = gp;
         this.p = p;
-    }
-
-    /** Device scratch for this call, given back by {@link #close()}. */
-    CUdeviceptr scratch(long bytes) {
-        CachingAllocator.Block<CUdeviceptr> b = rt.allocator.allocate(Math.max(1, bytes));
-        taken.add(b);
-        return b.handle();
-    }
-
-    /** Uploads floats as {@code type} into new scratch. */
-    CUdeviceptr upload(float[] data, DType type) {
-        CUdeviceptr d = scratch((long) data.length * type.bytes());
-        rt.transfers.uploadFloats(worker, java.nio.FloatBuffer.wrap(data), data.length, d, type);
-        return d;
     }
 
     /**
@@ -180,14 +159,5 @@ final class AttentionRun implements AutoCloseable {
                     pa, at.cudaDataType(), c.lda(), c.strideA(), pb, bt.cudaDataType(), c.ldb(), c.strideB(), beta,
                     pc, ct.cudaDataType(), c.ldc(), c.strideC(), c.batch(), gp.computeType(), gp.algo());
         }
-    }
-
-    /** Gives back every block this call took; the stream must be idle. */
-    @Override
-    public void close() {
-        for (CachingAllocator.Block<CUdeviceptr> b : taken) {
-            rt.allocator.release(b);
-        }
-        taken.clear();
     }
 }

@@ -1,9 +1,7 @@
 package org.attention4j.cuda;
 
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 
 import org.attention4j.cuda.FlashProgram.Buf;
@@ -16,33 +14,14 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * One fused-path call on one worker: runs a {@link FlashProgram} on the worker's stream, mapping its named
- * buffers to the caller's device memory and to scratch from the caching allocator. Every block it takes is given
- * back by {@link #close()}, which the caller runs after the stream is idle, so a failure part-way leaks nothing.
+ * buffers to the caller's device memory and to scratch from the caching allocator, owned as {@link DeviceCall}
+ * says.
  */
-final class FlashRun implements AutoCloseable {
+final class FlashRun extends DeviceCall {
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
-    private final CudaRuntime rt;
-    final Worker worker;
-    private final List<CachingAllocator.Block<CUdeviceptr>> taken = new ArrayList<>();
-
     FlashRun(CudaRuntime rt, Worker worker) {
-        this.rt = rt;
-        this.worker = worker;
-    }
-
-    /** Device scratch for this call, given back by {@link #close()}. */
-    CUdeviceptr scratch(long bytes) {
-        CachingAllocator.Block<CUdeviceptr> b = rt.allocator.allocate(Math.max(1, bytes));
-        taken.add(b);
-        return b.handle();
-    }
-
-    /** Uploads floats as {@code type} into new scratch. */
-    CUdeviceptr upload(float[] data, DType type) {
-        CUdeviceptr d = scratch((long) data.length * type.bytes());
-        rt.transfers.uploadFloats(worker, FloatBuffer.wrap(data), data.length, d, type);
-        return d;
+        super(rt, worker);
     }
 
     /**
@@ -145,14 +124,5 @@ final class FlashRun implements AutoCloseable {
 
     private static CUdeviceptr ptr(Map<Buf, CUdeviceptr> mem, Buf b) {
         return b == null ? NULL : mem.get(b);
-    }
-
-    /** Gives back every block this call took; the stream must be idle. */
-    @Override
-    public void close() {
-        for (CachingAllocator.Block<CUdeviceptr> b : taken) {
-            rt.allocator.release(b);
-        }
-        taken.clear();
     }
 }

@@ -193,7 +193,7 @@ public final class MultiHeadAttention {
     }
 
     /** Self-attention with default options. */
-    public MultiHeadAttentionResult selfAttention(AttentionEngine engine, Tensor x) {
+    public AttentionResult selfAttention(AttentionEngine engine, Tensor x) {
         return selfAttention(engine, x, AttentionOptions.DEFAULTS);
     }
 
@@ -203,7 +203,7 @@ public final class MultiHeadAttention {
      * @param options per-call options (null = defaults); the layer's RoPE/ALiBi are merged in
      * @throws IllegalArgumentException when shapes or options do not fit, naming the argument and the shapes
      */
-    public MultiHeadAttentionResult selfAttention(AttentionEngine engine, Tensor x, AttentionOptions options) {
+    public AttentionResult selfAttention(AttentionEngine engine, Tensor x, AttentionOptions options) {
         if (kdim != embedDim || vdim != embedDim) {
             throw new IllegalArgumentException("self-attention needs kdim = vdim = E, but this layer has E="
                     + embedDim + ", kdim=" + kdim + ", vdim=" + vdim + "; use crossAttention");
@@ -217,7 +217,7 @@ public final class MultiHeadAttention {
      *
      * @throws IllegalArgumentException when shapes or options do not fit, naming the argument and the shapes
      */
-    public MultiHeadAttentionResult crossAttention(AttentionEngine engine, Tensor x, Tensor context,
+    public AttentionResult crossAttention(AttentionEngine engine, Tensor x, Tensor context,
             AttentionOptions options) {
         if (kdim != vdim) {
             throw new IllegalArgumentException("one context for keys and values needs kdim = vdim, but this layer has"
@@ -232,12 +232,12 @@ public final class MultiHeadAttention {
      *
      * @throws IllegalArgumentException when shapes or options do not fit, naming the argument and the shapes
      */
-    public MultiHeadAttentionResult crossAttention(AttentionEngine engine, Tensor x, Tensor keyContext,
+    public AttentionResult crossAttention(AttentionEngine engine, Tensor x, Tensor keyContext,
             Tensor valueContext, AttentionOptions options) {
         return attend(engine, x, keyContext, "keyContext", valueContext, "valueContext", options);
     }
 
-    private MultiHeadAttentionResult attend(AttentionEngine engine, Tensor x, Tensor kc, String kName, Tensor vc,
+    private AttentionResult attend(AttentionEngine engine, Tensor x, Tensor kc, String kName, Tensor vc,
             String vName, AttentionOptions options) {
         Objects.requireNonNull(engine, "engine");
         Shapes.requireRank3(x, "x", embedDim, "[B, N, E]");
@@ -263,7 +263,7 @@ public final class MultiHeadAttention {
         float[] o = Heads.merge(r.output().data(), batch, n, numHeads, headDim);
         float[] y = new float[batch * n * embedDim];
         outProj.apply(o, batch * n, y);
-        return new MultiHeadAttentionResult(Tensor.of(y, batch, n, embedDim), r.weights().orElse(null),
+        return new AttentionResult(Tensor.of(y, batch, n, embedDim), r.weights().orElse(null),
                 r.logSumExp().orElse(null), r.backend());
     }
 

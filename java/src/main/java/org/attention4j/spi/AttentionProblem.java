@@ -63,16 +63,7 @@ public final class AttentionProblem {
         if (v.dim(1) != kvHeads || v.dim(2) != nk) {
             throw new IllegalArgumentException("v must have k's heads and length [B, Hkv, Nk, Dv] " + shapes);
         }
-        if (heads < 1 || kvHeads < 1) {
-            throw new IllegalArgumentException("head counts must be >= 1 " + shapes);
-        }
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("query heads Hq=" + heads + " are not a multiple of key/value heads Hkv="
-                    + kvHeads + " " + shapes);
-        }
-        if (dim < 1) {
-            throw new IllegalArgumentException("head dim D must be >= 1 " + shapes);
-        }
+        ProblemRules.heads(heads, kvHeads, dim, shapes);
         if (options.scale() != null) {
             scale = options.scale();
         } else {
@@ -100,24 +91,11 @@ public final class AttentionProblem {
         AttentionMask mask = options.mask();
         maskStrides = mask == null ? null : mask.broadcastStrides(batch, heads, nq, nk);
 
-        if (options.alibi()) {
-            float[] s = options.alibiSlopes();
-            if (s == null) {
-                s = Alibi.slopes(heads);
-            } else if (s.length != heads) {
-                throw new IllegalArgumentException("alibiSlopes has " + s.length + " entries but there are Hq=" + heads
-                        + " query heads " + shapes);
-            }
-            alibiSlopes = s;
-        } else {
-            alibiSlopes = null;
-        }
+        alibiSlopes = ProblemRules.alibiSlopes(options, heads, shapes);
 
+        ProblemRules.ropeDim(options, dim, shapes);
         Rope rope = options.rope();
         if (rope != null) {
-            if (dim % 2 != 0) {
-                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + dim + " " + shapes);
-            }
             queryPositions = checkPositions(rope.queryPositions(), nq, "rope queryPositions", shapes);
             keyPositions = checkPositions(rope.keyPositions(), nk, "rope keyPositions", shapes);
         } else {

@@ -2,7 +2,6 @@ package org.attention4j.spi;
 
 import java.util.Objects;
 
-import org.attention4j.Alibi;
 import org.attention4j.AttentionOptions;
 import org.attention4j.KvCache;
 import org.attention4j.Tensor;
@@ -26,6 +25,7 @@ public final class DecodeProblem {
     private final KvCache cache;
     private final AttentionOptions options;
     private final int[] lengths;
+    private final float[] alibiSlopes;
 
     private DecodeProblem(Tensor q, int[] qShape, KvCache cache, AttentionOptions options) {
         this.q = q;
@@ -72,14 +72,9 @@ public final class DecodeProblem {
                 throw new IllegalArgumentException("decode places RoPE by the cache's lengths; explicit positions "
                         + "are not taken");
             }
-            if (qShape[3] % 2 != 0) {
-                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + qShape[3] + " " + shapes);
-            }
         }
-        if (options.alibi() && options.alibiSlopes() != null && options.alibiSlopes().length != qShape[1]) {
-            throw new IllegalArgumentException("alibiSlopes has " + options.alibiSlopes().length
-                    + " entries but there are Hq=" + qShape[1] + " query heads " + shapes);
-        }
+        ProblemRules.ropeDim(options, qShape[3], shapes);
+        alibiSlopes = ProblemRules.alibiSlopes(options, qShape[1], shapes);
         this.lengths = cache.lengths();
     }
 
@@ -155,13 +150,9 @@ public final class DecodeProblem {
         return options.scale() != null ? options.scale() : 1.0 / Math.sqrt(dim());
     }
 
-    /** ALiBi slopes per query head, or null without ALiBi. */
+    /** ALiBi slopes per query head (not a copy: do not modify), or null without ALiBi. */
     public float[] alibiSlopes() {
-        if (!options.alibi()) {
-            return null;
-        }
-        float[] s = options.alibiSlopes();
-        return s != null ? s : Alibi.slopes(heads());
+        return alibiSlopes;
     }
 
     /** A short description of the shapes, for messages and logs. */

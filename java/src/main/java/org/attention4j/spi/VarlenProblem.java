@@ -3,7 +3,6 @@ package org.attention4j.spi;
 import java.util.Arrays;
 import java.util.Objects;
 
-import org.attention4j.Alibi;
 import org.attention4j.AttentionOptions;
 import org.attention4j.Rope;
 import org.attention4j.Tensor;
@@ -33,6 +32,7 @@ public final class VarlenProblem {
     private final int kvHeads;
     private final int dim;
     private final int valueDim;
+    private final float[] alibiSlopes;
 
     private VarlenProblem(Tensor q, Tensor k, Tensor v, int[] cuQ, int[] cuK, AttentionOptions options) {
         this.q = q;
@@ -54,16 +54,7 @@ public final class VarlenProblem {
         if (v.dim(0) != k.dim(0) || v.dim(1) != kvHeads) {
             throw new IllegalArgumentException("v must have k's tokens and heads [totalK, Hkv, Dv] " + shapes);
         }
-        if (heads < 1 || kvHeads < 1) {
-            throw new IllegalArgumentException("head counts must be >= 1 " + shapes);
-        }
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("query heads Hq=" + heads + " are not a multiple of key/value heads Hkv="
-                    + kvHeads + " " + shapes);
-        }
-        if (dim < 1) {
-            throw new IllegalArgumentException("head dim D must be >= 1 " + shapes);
-        }
+        ProblemRules.heads(heads, kvHeads, dim, shapes);
         this.cuQ = offsets(cuQ, "cuSeqlensQ", q.dim(0), "totalQ (q's first dim)");
         this.cuK = offsets(cuK, "cuSeqlensK", k.dim(0), "totalK (k's first dim)");
         if (this.cuQ.length != this.cuK.length) {
@@ -82,15 +73,10 @@ public final class VarlenProblem {
             throw new IllegalArgumentException("weights are not returned for packed sequences (one Nq x Nk map per "
                     + "sequence); use attention() per sequence");
         }
-        if (options.alibi() && options.alibiSlopes() != null && options.alibiSlopes().length != heads) {
-            throw new IllegalArgumentException("alibiSlopes has " + options.alibiSlopes().length
-                    + " entries but there are Hq=" + heads + " query heads " + shapes);
-        }
+        alibiSlopes = ProblemRules.alibiSlopes(options, heads, shapes);
+        ProblemRules.ropeDim(options, dim, shapes);
         Rope rope = options.rope();
         if (rope != null) {
-            if (dim % 2 != 0) {
-                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + dim + " " + shapes);
-            }
             if (rope.queryPositions() != null && rope.queryPositions().length != q.dim(0)) {
                 throw new IllegalArgumentException("rope queryPositions has " + rope.queryPositions().length
                         + " entries; packed sequences need totalQ=" + q.dim(0) + " " + shapes);
@@ -249,13 +235,9 @@ public final class VarlenProblem {
         return options.scale() != null ? options.scale() : 1.0 / Math.sqrt(dim);
     }
 
-    /** ALiBi slopes per query head, or null without ALiBi. */
+    /** ALiBi slopes per query head (not a copy: do not modify), or null without ALiBi. */
     public float[] alibiSlopes() {
-        if (!options.alibi()) {
-            return null;
-        }
-        float[] s = options.alibiSlopes();
-        return s != null ? s : Alibi.slopes(heads);
+        return alibiSlopes;
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import org.attention4j.Alibi;
 import org.attention4j.AttentionEngine;
 import org.attention4j.AttentionOptions;
+import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
 import org.attention4j.Causal;
 import org.attention4j.Rope;
@@ -66,7 +67,7 @@ class MultiHeadAttentionTest {
         SplittableRandom rnd = new SplittableRandom(1);
         MultiHeadAttention mha = randomWeights(rnd, 16, 4, 4, 16, 16).build();
         Tensor x = randomTensor(rnd, 1, 2, 7, 16);
-        MultiHeadAttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
+        AttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
                 AttentionOptions.builder().returnWeights(true).returnLse(true).build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 7, 7, false, null, null, null);
         assertArrayEquals(new int[] {2, 7, 16}, r.output().shape());
@@ -85,7 +86,7 @@ class MultiHeadAttentionTest {
         Tensor x = randomTensor(rnd, 1, 2, 5, 12);
         Tensor kc = randomTensor(rnd, 1, 2, 9, 7);
         Tensor vc = randomTensor(rnd, 1, 2, 9, 5);
-        MultiHeadAttentionResult r = mha.crossAttention(ENGINES.get(backend), x, kc, vc,
+        AttentionResult r = mha.crossAttention(ENGINES.get(backend), x, kc, vc,
                 AttentionOptions.builder().returnWeights(true).build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(kc), d(vc), 2, 5, 9, false, null, null, null);
         assertArrayEquals(new int[] {2, 5, 12}, r.output().shape());
@@ -102,7 +103,7 @@ class MultiHeadAttentionTest {
         Tensor x = randomTensor(rnd, 1, 3, 4, 8);
         Tensor ctx = randomTensor(rnd, 1, 3, 11, 6);
         int[] lengths = {11, 5, 1};
-        MultiHeadAttentionResult r = mha.crossAttention(ENGINES.get(backend), x, ctx,
+        AttentionResult r = mha.crossAttention(ENGINES.get(backend), x, ctx,
                 AttentionOptions.builder().kvLengths(lengths).build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(ctx), d(ctx), 3, 4, 11, false, lengths, null, null);
         assertClose(want.out(), r.output().data(), tol(backend), "output");
@@ -115,7 +116,7 @@ class MultiHeadAttentionTest {
         MultiHeadAttention mha = randomWeights(rnd, 32, 8, 2, 32, 32).build();
         assertEquals(8, mha.kProj().outFeatures()); // Hkv * hd = 2 * 4
         Tensor x = randomTensor(rnd, 1, 2, 6, 32);
-        MultiHeadAttentionResult r = mha.selfAttention(ENGINES.get(backend), x, null);
+        AttentionResult r = mha.selfAttention(ENGINES.get(backend), x, null);
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 6, 6, false, null, null, null);
         assertClose(want.out(), r.output().data(), tol(backend), "output");
     }
@@ -127,7 +128,7 @@ class MultiHeadAttentionTest {
         MultiHeadAttention mha = randomWeights(rnd, 16, 4, 2, 16, 16).build();
         AttentionOptions causal = AttentionOptions.builder().causal().returnWeights(true).build();
         Tensor x = randomTensor(rnd, 1, 1, 9, 16);
-        MultiHeadAttentionResult r = mha.selfAttention(ENGINES.get(backend), x, causal);
+        AttentionResult r = mha.selfAttention(ENGINES.get(backend), x, causal);
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 1, 9, 9, true, null, null, null);
         assertClose(want.out(), r.output().data(), tol(backend), "causal self output");
         // The first query sees only the first key: its row of weights is one-hot.
@@ -138,7 +139,7 @@ class MultiHeadAttentionTest {
         // Three new tokens against a cache of ten: bottom-right alignment.
         Tensor q = randomTensor(rnd, 1, 1, 3, 16);
         Tensor cache = randomTensor(rnd, 1, 1, 10, 16);
-        MultiHeadAttentionResult rc = mha.crossAttention(ENGINES.get(backend), q, cache, causal);
+        AttentionResult rc = mha.crossAttention(ENGINES.get(backend), q, cache, causal);
         Float64Mha.Result wc = Float64Mha.forward(mha, d(q), d(cache), d(cache), 1, 3, 10, true, null, null, null);
         assertClose(wc.out(), rc.output().data(), tol(backend), "causal cross output");
         assertClose(wc.weights(), rc.weights().orElseThrow().data(), tol(backend), "causal cross weights");
@@ -151,7 +152,7 @@ class MultiHeadAttentionTest {
             SplittableRandom rnd = new SplittableRandom(6);
             MultiHeadAttention mha = randomWeights(rnd, 16, 2, 1, 16, 16).rope(500.0, style).build();
             Tensor x = randomTensor(rnd, 1, 2, 8, 16);
-            MultiHeadAttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
+            AttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
                     AttentionOptions.builder().causal().build());
             Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 8, 8, true, null,
                     Rope.of(500.0, style), null);
@@ -172,7 +173,7 @@ class MultiHeadAttentionTest {
         SplittableRandom rnd = new SplittableRandom(7);
         MultiHeadAttention mha = randomWeights(rnd, 18, 3, 3, 18, 18).alibi().build();
         Tensor x = randomTensor(rnd, 1, 2, 10, 18);
-        MultiHeadAttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
+        AttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
                 AttentionOptions.builder().causal().build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 10, 10, true, null, null,
                 Alibi.slopes(3));

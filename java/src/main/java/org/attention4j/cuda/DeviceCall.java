@@ -1,0 +1,47 @@
+package org.attention4j.cuda;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * What every device call owns: the worker it runs on and the scratch blocks it takes from the caching allocator.
+ * Every block is recorded and given back by {@link #close()}, which the caller runs in a finally block once the
+ * stream is idle, so a failure part-way leaks nothing. The cuBLAS path ({@link AttentionRun}) and the fused path
+ * ({@link FlashRun}) share this one ownership rule.
+ */
+abstract class DeviceCall implements AutoCloseable {
+    final CudaRuntime rt;
+    final Worker worker;
+    private final List<CachingAllocator.Block<CUdeviceptr>> taken = new ArrayList<>();
+
+    DeviceCall(CudaRuntime rt, Worker worker) {
+        this.rt = rt;
+        this.worker = worker;
+    }
+
+    /** Device scratch for this call, given back by {@link #close()}. */
+    final CUdeviceptr scratch(long bytes) {
+        CachingAllocator.Block<CUdeviceptr> b = rt.allocator.allocate(Math.max(1, bytes));
+        taken.add(b);
+        return b.handle();
+    }
+
+    /** Uploads floats as {@code type} into new scratch. */
+    final CUdeviceptr upload(float[] data, DType type) {
+        CUdeviceptr d = scratch((long) data.length * type.bytes());
+        rt.transfers.uploadFloats(worker, FloatBuffer.wrap(data), data.length, d, type);
+        return d;
+    }
+
+    /** Gives back every block this call took; the stream must be idle. */
+    @Override
+    public final void close() {
+        for (CachingAllocator.Block<CUdeviceptr> b : taken) {
+            rt.allocator.release(b);
+        }
+        taken.clear();
+    }
+}

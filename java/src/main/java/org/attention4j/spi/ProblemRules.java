@@ -1,0 +1,51 @@
+package org.attention4j.spi;
+
+import org.attention4j.Alibi;
+import org.attention4j.AttentionOptions;
+
+/**
+ * The rules every problem shape shares (dense, packed, decode), in one place so that they cannot drift apart:
+ * head counts, head dims, ALiBi slopes and RoPE's even head dim. Messages name the argument and end with the
+ * caller's shape description.
+ */
+final class ProblemRules {
+    private ProblemRules() {
+    }
+
+    /** Hq and Hkv at least 1, Hq a multiple of Hkv, D at least 1. */
+    static void heads(int heads, int kvHeads, int dim, String shapes) {
+        if (heads < 1 || kvHeads < 1) {
+            throw new IllegalArgumentException("head counts must be >= 1 " + shapes);
+        }
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("query heads Hq=" + heads + " are not a multiple of key/value heads Hkv="
+                    + kvHeads + " " + shapes);
+        }
+        if (dim < 1) {
+            throw new IllegalArgumentException("head dim D must be >= 1 " + shapes);
+        }
+    }
+
+    /** The ALiBi slopes per query head (explicit ones checked for count, else the paper's), or null without ALiBi. */
+    static float[] alibiSlopes(AttentionOptions options, int heads, String shapes) {
+        if (!options.alibi()) {
+            return null;
+        }
+        float[] s = options.alibiSlopes();
+        if (s == null) {
+            return Alibi.slopes(heads);
+        }
+        if (s.length != heads) {
+            throw new IllegalArgumentException("alibiSlopes has " + s.length + " entries but there are Hq=" + heads
+                    + " query heads " + shapes);
+        }
+        return s;
+    }
+
+    /** RoPE rotates pairs, so it needs an even head dim. */
+    static void ropeDim(AttentionOptions options, int dim, String shapes) {
+        if (options.rope() != null && dim % 2 != 0) {
+            throw new IllegalArgumentException("rope needs an even head dim D, got D=" + dim + " " + shapes);
+        }
+    }
+}
