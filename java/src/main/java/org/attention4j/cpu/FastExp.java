@@ -12,9 +12,9 @@ package org.attention4j.cpu;
  * so the relative error is that of the polynomial (about 1e-7). C2 also refuses to unroll (and so to vectorise)
  * a loop body with too many nodes, so the work is split over five short loops.
  *
- * <p>Measured on the 2-core AMD EPYC (Zen 4) development machine, Java 17, rows of 128 floats: this exp about
- * 1.3 ns per element against 4.7-14 ns for {@code (float) Math.exp} (a scalar intrinsic), and the bit-cast
- * polynomial (the textbook fast exp) 5.5 ns because C2 leaves it scalar.
+ * <p>Why not {@code (float) Math.exp}: it is a scalar intrinsic, so the softmax loop around it cannot vectorise;
+ * the bit-cast polynomial (the textbook fast exp) stays scalar on Java 17 for the reason above. Its effect is
+ * visible in the whole-engine figure of {@code bench/cpu_vs_numpy.sh}; no separate exp timing is kept.
  *
  * <p>Domain: arguments {@code <= 0} (softmax exponents {@code s - max}). Results below {@code 2^-63} flush to
  * 0, so {@code -inf} and any large negative argument give exactly 0; NaN gives NaN.
@@ -88,8 +88,8 @@ final class FastExp {
     }
 
     /**
-     * Multiplies by 2^-(two low bits of e) and shifts them out of e. Two bits per loop measured fastest: short
-     * enough bodies for C2 to unroll, few enough passes over the arrays.
+     * Multiplies by 2^-(two low bits of e) and shifts them out of e. Two bits per loop: short enough bodies for C2
+     * to unroll (so vectorise), few enough passes over the arrays.
      *
      * @param c0 {@code 2^-(2^k) - 1} for the lower bit k, exactly representable
      * @param c1 the same for bit k + 1

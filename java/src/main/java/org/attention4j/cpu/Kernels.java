@@ -3,7 +3,7 @@ package org.attention4j.cpu;
 /**
  * The inner loops of the tiled engine, shaped for HotSpot C2's auto-vectoriser on Java 17.
  *
- * <p>Three limits of that vectoriser shape everything here, all measured on Java 17: an array index must be the
+ * <p>Three limits of that vectoriser shape everything here (HotSpot 17's superword pass): an array index must be the
  * loop variable itself (a run-time offset such as {@code a[off + r]} keeps the loop scalar); float sums are never
  * vectorised (Java's strict order); and a loop body with more than about six fused multiply-adds is not unrolled,
  * hence not vectorised. So every hot loop runs over the query rows {@code r} of a tile, with one array per row of

@@ -37,9 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class TiledCpuBackend implements AttentionBackend {
     /**
      * Most query rows per task (Br): the trip count of every vector loop. C2's vectorised loops carry a pre- and
-     * post-loop, so short trips waste much of the work; 512 rows measured about 20% faster than 128 at N=2048,
-     * D=64 on one thread (bench --threads 1, AMD EPYC with AVX-512). System property
-     * {@code attention4j.cpu.br} (>= 16).
+     * post-loop, so short trips waste much of the work; {@code bench/cpu_block_rows.sh} compares block sizes
+     * (output in docs/benchmarks/cpu_block_rows.txt). System property {@code attention4j.cpu.br} (>= 16).
      */
     static final int BR = Math.max(16, Integer.getInteger("attention4j.cpu.br", 512));
     /** Fewest rows per task that {@link #rowsPerTask} goes down to when tasks are too few for the threads. */
