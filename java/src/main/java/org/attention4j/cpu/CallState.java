@@ -30,6 +30,8 @@ final class CallState {
     final float[] floatMask;
     final long[] maskStrides;
     final float[] slopes;
+    /** Buffers for tasks this call runs inline on the caller's thread (see {@link BlockSlot}). */
+    final BlockSlot inlineSlot = new BlockSlot();
 
     CallState(AttentionProblem p, int bc) {
         this.p = p;

@@ -17,17 +17,6 @@ final class QueryTile {
     private QueryTile() {
     }
 
-    /** Each worker keeps its block buffers between tasks: a call would otherwise allocate ~130 KiB per task. */
-    private static final ThreadLocal<Block> CACHE = new ThreadLocal<>();
-
-    /**
-     * Drops the calling thread's block. Called after tasks ran on a caller's thread: a service's request threads
-     * would otherwise each keep up to a few MiB (large D) for as long as they live, even after the engine closed.
-     */
-    static void releaseThreadCache() {
-        CACHE.remove();
-    }
-
     /** Per-task buffers and row state, sized for up to {@code cap} rows; {@code n} rows are in use. */
     private static final class Block {
         final int cap;
@@ -74,12 +63,12 @@ final class QueryTile {
             ko = new int[bc];
         }
 
-        /** A block for {@code n} rows, reused from this thread's cache when it fits; state reset. */
-        static Block acquire(int n, int d, int dv, int bc) {
-            Block b = CACHE.get();
+        /** A block for {@code n} rows, reused from {@code slot} when it fits; state reset. */
+        static Block acquire(BlockSlot slot, int n, int d, int dv, int bc) {
+            Block b = (Block) slot.block;
             if (b == null || b.cap < n || b.d != d || b.dv != dv || b.bc != bc) {
                 b = new Block(Math.max(n, TiledCpuBackend.BR_MIN), d, dv, bc);
-                CACHE.set(b);
+                slot.block = b;
             }
             b.n = n;
             Arrays.fill(b.m, 0, n, Float.NEGATIVE_INFINITY);
@@ -96,7 +85,7 @@ final class QueryTile {
         int d = cs.d;
         int dv = cs.dv;
         int bc = cs.bc;
-        Block blk = Block.acquire(n, d, dv, bc);
+        Block blk = Block.acquire(BlockSlot.forCurrentThread(cs), n, d, dv, bc);
         loadQueries(cs, blk, b, h, i0);
 
         int tileLo = Integer.MAX_VALUE;

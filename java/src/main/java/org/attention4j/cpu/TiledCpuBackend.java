@@ -69,11 +69,7 @@ public final class TiledCpuBackend implements AttentionBackend {
         } else {
             int id = POOLS.incrementAndGet();
             AtomicInteger n = new AtomicInteger();
-            ThreadFactory tf = r -> {
-                Thread t = new Thread(r, "attention4j-cpu-" + id + "-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
+            ThreadFactory tf = r -> new BlockSlot.WorkerThread(r, "attention4j-cpu-" + id + "-" + n.incrementAndGet());
             pool = Executors.newFixedThreadPool(threads, tf);
         }
         LOG.debug("cpu backend with {} threads", threads);
@@ -108,15 +104,6 @@ public final class TiledCpuBackend implements AttentionBackend {
         if (closed.get()) {
             throw new IllegalStateException("cpu backend is closed");
         }
-        try {
-            return computeTiles(p);
-        } finally {
-            // Tasks may have run on the caller's thread, which is not ours: leave no per-thread buffers on it.
-            QueryTile.releaseThreadCache();
-        }
-    }
-
-    private AttentionResult computeTiles(AttentionProblem p) {
         CallState cs = new CallState(p, BC);
         int group = p.group();
         int br = rowsPerTask(p, threads);
