@@ -3,7 +3,9 @@ package org.attention4j.cpu;
 import java.util.Arrays;
 
 /**
- * One unit of parallel work: query rows {@code [i0, i1)} of one (batch, query head). FlashAttention's forward
+ * One unit of parallel work: query rows {@code [i0, i1)} of {@code hCount} consecutive query heads of one batch
+ * entry, all reading the same key/value head (one head, or a grouped-query group packed into one tile so that
+ * decoding reads the group's K and V once, not once per query head). FlashAttention's forward
  * pass on the CPU: for each key tile {@code Kj} of {@code Bc} keys, the scores {@code S = Qi Kj^T} (in base-2
  * units), the running max {@code m} and sum {@code l} per row, a rescale of the accumulator by
  * {@code 2^(m_old - m_new)}, and {@code O += P Vj}. Tiles no row of this block can see (causal, window, key
@@ -14,6 +16,9 @@ import java.util.Arrays;
  * row) so that every hot loop is a vectorisable loop over rows; see {@link Kernels}.
  */
 final class QueryTile {
+    /** The inner loops: Vector API micro-kernels or their portable twin, chosen once per JVM. */
+    private static final TileOps OPS = TileOps.ACTIVE;
+
     private QueryTile() {
     }
 
@@ -24,6 +29,8 @@ final class QueryTile {
         final int dv;
         final int bc;
         int n;
+        /** {@code n} rounded up to the kernels' lane count: the rows every vector loop runs over. */
+        int np;
         final float[][] qt;
         final float[][] p;
         final float[][] ot;
@@ -37,6 +44,9 @@ final class QueryTile {
         final float[] raw;
         final int[] lo;
         final int[] hi;
+        /** Query head and query index of each row. */
+        final int[] rowHead;
+        final int[] rowQuery;
         final int[] keys;
         final int[] vo;
         final int[] ko;
@@ -58,6 +68,8 @@ final class QueryTile {
             raw = new float[cap];
             lo = new int[cap];
             hi = new int[cap];
+            rowHead = new int[cap];
+            rowQuery = new int[cap];
             keys = new int[bc];
             vo = new int[bc];
             ko = new int[bc];
@@ -65,36 +77,55 @@ final class QueryTile {
 
         /** A block for {@code n} rows, reused from {@code slot} when it fits; state reset. */
         static Block acquire(BlockSlot slot, int n, int d, int dv, int bc) {
+            int lanes = OPS.lanes();
+            int np = (n + lanes - 1) / lanes * lanes;
             Block b = (Block) slot.block;
-            if (b == null || b.cap < n || b.d != d || b.dv != dv || b.bc != bc) {
-                b = new Block(Math.max(n, TiledCpuBackend.BR_MIN), d, dv, bc);
+            if (b == null || b.cap < np || b.d != d || b.dv != dv || b.bc != bc) {
+                int cap = (Math.max(n, TiledCpuBackend.BR_MIN) + lanes - 1) / lanes * lanes;
+                b = new Block(cap, d, dv, bc);
                 slot.block = b;
             }
             b.n = n;
-            Arrays.fill(b.m, 0, n, Float.NEGATIVE_INFINITY);
-            Arrays.fill(b.l, 0, n, 0f);
+            b.np = np;
+            Arrays.fill(b.m, 0, np, Float.NEGATIVE_INFINITY);
+            Arrays.fill(b.l, 0, np, 0f);
             for (float[] o : b.ot) {
-                Arrays.fill(o, 0, n, 0f);
+                Arrays.fill(o, 0, np, 0f);
             }
             return b;
         }
     }
 
+    /** Rows {@code [i0, i1)} of query head {@code h}. */
     static void run(CallState cs, KvLayout kv, int b, int h, int i0, int i1) {
-        int n = i1 - i0;
+        run(cs, kv, b, h, 1, i0, i1);
+    }
+
+    /**
+     * Rows {@code [i0, i1)} of query heads {@code h0 .. h0+hCount)}, which share one key/value head: tile row
+     * {@code r} is head {@code h0 + r / (i1 - i0)}, query {@code i0 + r % (i1 - i0)}.
+     */
+    static void run(CallState cs, KvLayout kv, int b, int h0, int hCount, int i0, int i1) {
+        int ni = i1 - i0;
+        int n = ni * hCount;
         int d = cs.d;
         int dv = cs.dv;
         int bc = cs.bc;
         Block blk = Block.acquire(BlockSlot.forCurrentThread(cs), n, d, dv, bc);
-        loadQueries(cs, blk, b, h, i0);
+        int np = blk.np;
+        for (int r = 0; r < n; r++) {
+            blk.rowHead[r] = h0 + r / ni;
+            blk.rowQuery[r] = i0 + r % ni;
+        }
+        loadQueries(cs, blk, b);
 
         int tileLo = Integer.MAX_VALUE;
         int tileHi = 0;
         int maxLo = 0;
         int minHi = Integer.MAX_VALUE;
         for (int r = 0; r < n; r++) {
-            blk.lo[r] = cs.lo(i0 + r);
-            blk.hi[r] = cs.hi(b, i0 + r);
+            blk.lo[r] = cs.lo(blk.rowQuery[r]);
+            blk.hi[r] = cs.hi(b, blk.rowQuery[r]);
             maxLo = Math.max(maxLo, blk.lo[r]);
             minHi = Math.min(minHi, blk.hi[r]);
             if (blk.lo[r] < blk.hi[r]) {
@@ -109,55 +140,70 @@ final class QueryTile {
             int j0 = t * bc;
             int cnt = Math.min(bc, cs.nk - j0);
             boolean inside = j0 >= maxLo && j0 + cnt <= minHi;
-            computeScores(cs, kv, blk, b, h, i0, j0, cnt, inside);
+            computeScores(cs, kv, blk, b, j0, cnt, inside);
 
-            Arrays.fill(blk.tileMax, Float.NEGATIVE_INFINITY);
-            for (int jj = 0; jj < cnt; jj++) {
-                Kernels.maxInto(blk.tileMax, blk.p[jj], n);
-            }
-            Kernels.updateMax(blk.m, blk.tileMax, blk.shift, blk.alpha, n);
-            FastExp.exp2Shifted(blk.alpha, blk.scratch, n, 0f);
-            Kernels.multiplyInto(blk.l, blk.alpha, n);
-            for (int c = 0; c < dv; c++) {
-                Kernels.multiplyInto(blk.ot[c], blk.alpha, n);
-            }
-            // Keys with finite values go through the fused kernel; the rare others one at a time, here, while
-            // their scores still tell a masked row (-inf) from a visible one whose weight underflowed to 0.
+            OPS.rowMax(blk.p, cnt, blk.tileMax, np);
+            OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np, dv);
             int x = 0;
-            for (int jj = 0; jj < cnt; jj++) {
-                boolean finite = kv.valueNonFinite == null || !kv.valueNonFinite[j0 + jj];
-                if (!finite) {
-                    System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
+            if (!anyNonFinite(kv, j0, cnt)) {
+                OPS.expAndSum(blk.p, cnt, blk.shift, blk.l, blk.scratch, np);
+                for (int jj = 0; jj < cnt; jj++) {
+                    blk.keys[jj] = jj;
+                    blk.vo[jj] = vBase + (j0 + jj) * dv;
                 }
-                FastExp.exp2Shifted(blk.p[jj], blk.shift, blk.scratch, n);
-                Kernels.addInto(blk.l, blk.p[jj], n);
-                if (finite) {
-                    blk.keys[x] = jj;
-                    blk.vo[x] = vBase + (j0 + jj) * dv;
-                    x++;
-                } else {
-                    Kernels.accumulateNonFinite(blk.p[jj], blk.raw, v, vBase + (j0 + jj) * dv, blk.ot, n, dv);
+                x = cnt;
+            } else {
+                // Keys with finite values go through the fused kernel; the rare others one at a time, here, while
+                // their scores still tell a masked row (-inf) from a visible one whose weight underflowed to 0.
+                for (int jj = 0; jj < cnt; jj++) {
+                    boolean finite = !kv.valueNonFinite[j0 + jj];
+                    if (!finite) {
+                        System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
+                    }
+                    OPS.exp2Shifted(blk.p[jj], blk.shift, blk.scratch, np);
+                    OPS.addInto(blk.l, blk.p[jj], np);
+                    if (finite) {
+                        blk.keys[x] = jj;
+                        blk.vo[x] = vBase + (j0 + jj) * dv;
+                        x++;
+                    } else {
+                        Kernels.accumulateNonFinite(blk.p[jj], blk.raw, v, vBase + (j0 + jj) * dv, blk.ot, n, dv);
+                    }
                 }
             }
-            Kernels.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, n, dv);
+            OPS.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, np, dv);
         }
 
-        writeOutput(cs, blk, b, h, i0);
+        writeOutput(cs, blk, b);
         if (cs.weights != null) {
-            writeWeights(cs, kv, blk, b, h, i0, tileLo, tileHi, maxLo, minHi);
+            writeWeights(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi);
         }
     }
 
+    /** Whether any of keys {@code j0 .. j0+cnt)} has a value row with NaN or infinity. */
+    private static boolean anyNonFinite(KvLayout kv, int j0, int cnt) {
+        if (kv.valueNonFinite == null) {
+            return false;
+        }
+        for (int jj = 0; jj < cnt; jj++) {
+            if (kv.valueNonFinite[j0 + jj]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Qi transposed, rotated when asked and scaled by scale*log2(e) so that the scores come out in base 2. */
-    private static void loadQueries(CallState cs, Block blk, int b, int h, int i0) {
+    private static void loadQueries(CallState cs, Block blk, int b) {
         int d = cs.d;
         float[] q = cs.p.q().data();
         float[] row = new float[d];
         double[] scratch = new double[d];
         for (int r = 0; r < blk.n; r++) {
-            int src = ((b * cs.heads + h) * cs.nq + i0 + r) * d;
+            int i = blk.rowQuery[r];
+            int src = ((b * cs.heads + blk.rowHead[r]) * cs.nq + i) * d;
             if (cs.rope != null) {
-                cs.rope.rotate(q, src, cs.p.queryPosition(b, i0 + r), cs.qScale, row, 0, scratch);
+                cs.rope.rotate(q, src, cs.p.queryPosition(b, i), cs.qScale, row, 0, scratch);
             } else {
                 for (int c = 0; c < d; c++) {
                     row[c] = (float) (q[src + c] * cs.qScale);
@@ -167,19 +213,23 @@ final class QueryTile {
                 blk.qt[c][r] = row[c];
             }
         }
+        // Padding rows (up to the lane count) score 0 on every key: finite, and never read back.
+        for (int c = 0; c < d; c++) {
+            Arrays.fill(blk.qt[c], blk.n, blk.np, 0f);
+        }
     }
 
     /**
      * Scores of keys {@code j0 .. j0+cnt) into {@code blk.p}, with every rule applied: keys outside a row's span and
      * keys a mask removes get {@code -inf}; {@code inside} says the whole tile lies within every row's span.
      */
-    private static void computeScores(CallState cs, KvLayout kv, Block blk, int b, int h, int i0, int j0, int cnt,
+    private static void computeScores(CallState cs, KvLayout kv, Block blk, int b, int j0, int cnt,
             boolean inside) {
         int n = blk.n;
         for (int jj = 0; jj < cnt; jj++) {
             blk.ko[jj] = kv.keyOffset(j0 + jj);
         }
-        Kernels.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, n, cs.d);
+        OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d);
         if (!inside) {
             for (int r = 0; r < n; r++) {
                 int a = Math.max(blk.lo[r] - j0, 0);
@@ -197,16 +247,16 @@ final class QueryTile {
                 int a = Math.max(blk.lo[r] - j0, 0);
                 int z = Math.min(blk.hi[r] - j0, cnt);
                 if (a < z) {
-                    cs.applyElementRules(blk.p, r, a, z, b, h, i0 + r, j0);
+                    cs.applyElementRules(blk.p, r, a, z, b, blk.rowHead[r], blk.rowQuery[r], j0);
                 }
             }
         }
     }
 
-    private static void writeOutput(CallState cs, Block blk, int b, int h, int i0) {
+    private static void writeOutput(CallState cs, Block blk, int b) {
         int dv = cs.dv;
         for (int r = 0; r < blk.n; r++) {
-            int row = (b * cs.heads + h) * cs.nq + i0 + r;
+            int row = (b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r];
             int ob = row * dv;
             float m = blk.m[r];
             float l = blk.l[r];
@@ -230,11 +280,13 @@ final class QueryTile {
         }
     }
 
-    private static void writeWeights(CallState cs, KvLayout kv, Block blk, int b, int h, int i0, int tileLo,
-            int tileHi, int maxLo, int minHi) {
+    private static void writeWeights(CallState cs, KvLayout kv, Block blk, int b, int tileLo, int tileHi,
+            int maxLo, int minHi) {
         int n = blk.n;
+        int np = blk.np;
         int bc = cs.bc;
-        float[] inv = new float[n];
+        float[] inv = new float[np];
+        Arrays.fill(blk.shift, n, np, 0f);
         boolean anyBad = false;
         for (int r = 0; r < n; r++) {
             inv[r] = blk.l[r] > 0 ? 1f / blk.l[r] : 0f;
@@ -245,7 +297,7 @@ final class QueryTile {
             int j0 = t * bc;
             int cnt = Math.min(bc, cs.nk - j0);
             boolean inside = j0 >= maxLo && j0 + cnt <= minHi;
-            computeScores(cs, kv, blk, b, h, i0, j0, cnt, inside);
+            computeScores(cs, kv, blk, b, j0, cnt, inside);
             for (int jj = 0; jj < cnt; jj++) {
                 float[] s = blk.p[jj];
                 if (anyBad) {
@@ -254,8 +306,8 @@ final class QueryTile {
                         blk.scratch[r] = s[r];
                     }
                 }
-                FastExp.exp2Shifted(s, blk.shift, blk.alpha, n);
-                Kernels.multiplyInto(s, inv, n);
+                OPS.exp2Shifted(s, blk.shift, blk.alpha, np);
+                OPS.multiplyInto(s, inv, np);
                 if (anyBad) {
                     for (int r = 0; r < n; r++) {
                         if (!Float.isFinite(blk.m[r]) && blk.m[r] != Float.NEGATIVE_INFINITY) {
@@ -263,9 +315,9 @@ final class QueryTile {
                         }
                     }
                 }
-                int wb = ((b * cs.heads + h) * cs.nq + i0) * cs.nk + j0 + jj;
                 for (int r = 0; r < n; r++) {
-                    cs.weights[wb + r * cs.nk] = s[r];
+                    int row = (b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r];
+                    cs.weights[row * cs.nk + j0 + jj] = s[r];
                 }
             }
         }

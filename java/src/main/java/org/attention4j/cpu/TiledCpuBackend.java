@@ -40,7 +40,20 @@ public final class TiledCpuBackend implements AttentionBackend {
      * post-loop, so short trips waste much of the work; {@code bench/cpu_block_rows.sh} compares block sizes
      * (output in docs/benchmarks/cpu_block_rows.txt). System property {@code attention4j.cpu.br} (>= 16).
      */
-    static final int BR = Math.max(16, Integer.getInteger("attention4j.cpu.br", 512));
+    static final int BR = Math.max(16, Integer.getInteger("attention4j.cpu.br", defaultRows()));
+    /**
+     * Grouped-query heads whose queries together are at most this many rows share one tile (decode, short
+     * prefill), so that the group's keys and values are read once per step instead of once per query head.
+     */
+    static final int PACK_ROWS = 64;
+    /**
+     * The Vector API kernels keep their accumulators in registers, so they need no long row loops; 64 rows keep a
+     * tile's scores ({@code 64 x Bc} floats) in L1. The portable kernels' C2 loops want long trips (see above).
+     */
+    private static int defaultRows() {
+        return TileOps.ACTIVE.lanes() > 1 ? 64 : 512;
+    }
+
     /** Fewest rows per task that {@link #rowsPerTask} goes down to when tasks are too few for the threads. */
     static final int BR_MIN = 64;
     /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
@@ -63,6 +76,7 @@ public final class TiledCpuBackend implements AttentionBackend {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+        SimdSupport.checkSetting();
         this.threads = threads;
         if (threads == 1) {
             pool = null;
@@ -141,6 +155,13 @@ public final class TiledCpuBackend implements AttentionBackend {
                 KvLayout kv = layouts[x - g];
                 int b = x / p.kvHeads();
                 int hk = x % p.kvHeads();
+                if (group > 1 && (long) p.nq() * group <= PACK_ROWS) {
+                    work.add(() -> {
+                        QueryTile.run(cs, kv, b, hk * group, group, 0, p.nq());
+                        return null;
+                    });
+                    continue;
+                }
                 for (int h = hk * group; h < (hk + 1) * group; h++) {
                     int head = h;
                     // Last tiles first: under a causal mask they are the longest, which balances the threads.

@@ -1,0 +1,72 @@
+package org.attention4j.cpu;
+
+import java.util.Arrays;
+
+/**
+ * The portable kind of {@link TileOps}: {@link Kernels} and {@link FastExp}, plain Java loops over rows that
+ * HotSpot's C2 vectorises by itself. Used when {@code jdk.incubator.vector} is not readable, or when
+ * {@code attention4j.cpu.simd=scalar}.
+ */
+final class ScalarTileOps extends TileOps {
+    @Override
+    int lanes() {
+        return 1;
+    }
+
+    @Override
+    String describe() {
+        return "scalar (C2 auto-vectorised loops)";
+    }
+
+    @Override
+    void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d) {
+        Kernels.scores(qt, k, ko, p, cnt, n, d);
+    }
+
+    @Override
+    void accumulate(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot, int n, int dv) {
+        Kernels.accumulate(p, keys, vo, count, v, ot, n, dv);
+    }
+
+    @Override
+    void rowMax(float[][] p, int cnt, float[] tileMax, int n) {
+        Arrays.fill(tileMax, 0, n, Float.NEGATIVE_INFINITY);
+        for (int jj = 0; jj < cnt; jj++) {
+            Kernels.maxInto(tileMax, p[jj], n);
+        }
+    }
+
+    @Override
+    void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
+            float[][] ot, int n, int dv) {
+        Kernels.updateMax(m, tileMax, shift, alpha, n);
+        FastExp.exp2Shifted(alpha, scratch, n, 0f);
+        Kernels.multiplyInto(l, alpha, n);
+        for (int c = 0; c < dv; c++) {
+            Kernels.multiplyInto(ot[c], alpha, n);
+        }
+    }
+
+    @Override
+    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n) {
+        for (int jj = 0; jj < cnt; jj++) {
+            FastExp.exp2Shifted(p[jj], shift, scratch, n);
+            Kernels.addInto(l, p[jj], n);
+        }
+    }
+
+    @Override
+    void exp2Shifted(float[] s, float[] shift, float[] scratch, int n) {
+        FastExp.exp2Shifted(s, shift, scratch, n);
+    }
+
+    @Override
+    void multiplyInto(float[] x, float[] f, int n) {
+        Kernels.multiplyInto(x, f, n);
+    }
+
+    @Override
+    void addInto(float[] l, float[] s, int n) {
+        Kernels.addInto(l, s, n);
+    }
+}

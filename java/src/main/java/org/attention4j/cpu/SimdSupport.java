@@ -1,0 +1,102 @@
+package org.attention4j.cpu;
+
+import java.lang.reflect.InvocationTargetException;
+import java.util.Locale;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks the kind of {@link TileOps} once per JVM, as Apache Lucene picks its vector kernels: the Vector API kind
+ * when the module {@code jdk.incubator.vector} is in the boot layer (the JVM was started with
+ * {@code --add-modules jdk.incubator.vector}), the portable kind otherwise. One INFO line says which, and how to
+ * enable the fast one when it is not in use.
+ *
+ * <p>System property {@code attention4j.cpu.simd}: {@code auto} (default), {@code vector} (the Vector API kind;
+ * an error when the module is not readable) or {@code scalar} (the portable kind, e.g. to compare).
+ */
+public final class SimdSupport {
+    /** The system property that chooses the kind. */
+    public static final String PROPERTY = "attention4j.cpu.simd";
+    /** The JVM option that makes the Vector API readable. */
+    public static final String ENABLE_FLAG = "--add-modules jdk.incubator.vector";
+    private static final String MODULE = "jdk.incubator.vector";
+    private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
+
+    private SimdSupport() {
+    }
+
+    /** Whether the Vector API module is readable in this JVM. */
+    public static boolean vectorModulePresent() {
+        return ModuleLayer.boot().findModule(MODULE).isPresent();
+    }
+
+    /** What the cpu backend's inner loops are in this JVM, e.g. {@code "vector (512-bit, 16 float lanes)"}. */
+    public static String activeKernels() {
+        return TileOps.ACTIVE.describe();
+    }
+
+    /** Whether the cpu backend runs the Vector API kernels in this JVM. */
+    public static boolean vectorActive() {
+        return !(TileOps.ACTIVE instanceof ScalarTileOps);
+    }
+
+    /**
+     * Why the setting cannot be honoured, or null: checked by every cpu backend when it opens
+     * ({@link #checkSetting()}), so that a bad setting is an exception there, never an error in a class
+     * initialiser.
+     */
+    private static volatile String settingProblem;
+
+    /**
+     * Throws when {@value #PROPERTY} asks for what this JVM cannot give.
+     *
+     * @throws IllegalStateException naming the setting and the fix
+     */
+    public static void checkSetting() {
+        TileOps.ACTIVE.lanes();   // selection runs once, in TileOps' initialiser
+        String problem = settingProblem;
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+    }
+
+    static TileOps select() {
+        String want = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+        switch (want) {
+            case "scalar":
+                LOG.info("cpu kernels: scalar ({}=scalar)", PROPERTY);
+                return new ScalarTileOps();
+            case "vector":
+            case "auto":
+                break;
+            default:
+                settingProblem = PROPERTY + " must be auto, vector or scalar, got '" + want + "'";
+                return new ScalarTileOps();
+        }
+        if (!vectorModulePresent()) {
+            if (want.equals("vector")) {
+                settingProblem = PROPERTY + "=vector but the module " + MODULE + " is not readable: start the JVM"
+                        + " with " + ENABLE_FLAG;
+                return new ScalarTileOps();
+            }
+            LOG.info("cpu kernels: scalar; for the Vector API kernels (several times faster) start the JVM with {}",
+                    ENABLE_FLAG);
+            return new ScalarTileOps();
+        }
+        TileOps ops = loadVector();
+        LOG.info("cpu kernels: {}", ops.describe());
+        return ops;
+    }
+
+    private static TileOps loadVector() {
+        try {
+            // By name: this class must load on JVMs where jdk.incubator.vector is absent.
+            return (TileOps) Class.forName("org.attention4j.cpu.VectorTileOps").getDeclaredConstructor()
+                    .newInstance();
+        } catch (ClassNotFoundException | NoSuchMethodException | InstantiationException | IllegalAccessException
+                | InvocationTargetException e) {
+            throw new IllegalStateException("cannot load the Vector API kernels: " + e, e);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package org.attention4j.cpu;
+
+/**
+ * The inner loops of one query tile ({@link QueryTile}), in two kinds picked once per JVM by {@link SimdSupport}:
+ * {@link VectorTileOps} (register-blocked micro-kernels on the Java Vector API, {@code jdk.incubator.vector}) and
+ * {@link ScalarTileOps} (plain loops that C2's auto-vectoriser handles, {@link Kernels} and {@link FastExp}).
+ *
+ * <p>Every operand is held transposed, one array per head-dim element, key or value element, indexed by the query
+ * row: the queries {@code qt[c][r]}, the scores/probabilities {@code p[jj][r]}, the accumulator {@code ot[c][r]}.
+ * So each operation is element-wise over rows and needs no horizontal reduction. {@code n} is the number of rows
+ * to process: the tile's rows rounded up to {@link #lanes()}; the arrays are at least that long and rows past the
+ * tile's own are padding that no result reads.
+ */
+abstract class TileOps {
+    /** The kind this JVM uses, chosen at class initialisation (see {@link SimdSupport}). */
+    static final TileOps ACTIVE = SimdSupport.select();
+
+    /** Rows a tile is padded to a multiple of (1: no padding). */
+    abstract int lanes();
+
+    /** A short name for logs and benchmark headers, e.g. {@code "vector (512-bit)"}. */
+    abstract String describe();
+
+    /** {@code p[jj][r] = sum_c k[ko[jj] + c] * qt[c][r]} for {@code jj < cnt}, {@code r < n}. */
+    abstract void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d);
+
+    /** {@code ot[c][r] += sum_x v[vo[x] + c] * p[keys[x]][r]} for {@code x < count}, {@code c < dv}. */
+    abstract void accumulate(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot, int n, int dv);
+
+    /** {@code tileMax[r] = max over jj < cnt of p[jj][r]}, NaN-propagating, starting from {@code -inf}. */
+    abstract void rowMax(float[][] p, int cnt, float[] tileMax, int n);
+
+    /**
+     * The online-softmax step at a new tile: {@code mNew = max(m, tileMax)}, {@code shift = max(mNew,
+     * -Float.MAX_VALUE)} (finite even before any key was seen), {@code alpha = 2^(m - shift)}; then {@code l} and
+     * every {@code ot[c]} are multiplied by alpha and {@code m} becomes {@code mNew}.
+     *
+     * @param alpha scratch of length {@code n}
+     * @param scratch scratch of length {@code n}
+     */
+    abstract void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
+            float[][] ot, int n, int dv);
+
+    /** {@code p[jj][r] = 2^(p[jj][r] - shift[r])} and {@code l[r] += p[jj][r]}, for {@code jj < cnt}. */
+    abstract void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n);
+
+    /** {@code s[r] = 2^(s[r] - shift[r])}, in place; {@code scratch} has length {@code n}. */
+    abstract void exp2Shifted(float[] s, float[] shift, float[] scratch, int n);
+
+    /** {@code x[r] *= f[r]}. */
+    abstract void multiplyInto(float[] x, float[] f, int n);
+
+    /** {@code l[r] += s[r]}. */
+    abstract void addInto(float[] l, float[] s, int n);
+}
