@@ -111,6 +111,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "# attention4j bench: java %s, %d cpus, %d cpu threads, warmup %d (and >= %.1f s), iters %d%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), workers, warmup,
                 warmupSeconds, iters);
+        out.println("# cpu kernels: " + org.attention4j.cpu.SimdSupport.activeKernels());
         out.printf(Locale.ROOT, "%-9s %3s %4s %4s %7s %7s %5s %6s %11s %9s%n",
                 "backend", "B", "Hq", "Hkv", "Nq", "Nk", "D", "causal", "median_ms", "GFLOP/s");
         out.flush();

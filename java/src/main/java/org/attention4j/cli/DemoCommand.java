@@ -73,6 +73,7 @@ public final class DemoCommand implements Callable<Integer> {
             Files.createDirectories(outDir);
             out.println("attention4j demo");
             out.println("backend: " + engine.backend().cliName() + " (" + engine.selectionReason() + ")");
+            out.println("cpu kernels: " + org.attention4j.cpu.SimdSupport.activeKernels());
             out.printf(Locale.ROOT, "checked against: reference (float64 loops); pass when max|x - ref| <= %.0e * "
                     + "max|ref| + %.0e for output and weights%n%n", REL_TOL, ABS_TOL);
             out.flush();

@@ -30,16 +30,23 @@ public final class Main implements Runnable {
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(run(args));
+        configureLogging();   // before anything logs: the relaunch check below loads classes that do
+        // The cpu backend's fast kernels need a JVM flag a jar cannot carry: start again with it (VectorRelaunch).
+        java.util.Optional<Integer> child = VectorRelaunch.maybeRelaunch(args);
+        System.exit(child.isPresent() ? child.get() : run(args));
     }
 
     /** Runs the CLI and returns its exit status (used by tests, which must not exit the JVM). */
     public static int run(String... args) {
-        // The CLI, not the library, picks the logging backend and its configuration.
+        configureLogging();
+        return commandLine().execute(args);
+    }
+
+    /** The CLI, not the library, picks the logging backend and its configuration. */
+    private static void configureLogging() {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "org/attention4j/cli/logback-cli.xml");
         }
-        return commandLine().execute(args);
     }
 
     /** The configured picocli command line, with one-line error handlers. */

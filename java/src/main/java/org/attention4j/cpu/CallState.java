@@ -30,10 +30,18 @@ final class CallState {
     final float[] floatMask;
     final long[] maskStrides;
     final float[] slopes;
-    /** Buffers for tasks this call runs inline on the caller's thread (see {@link BlockSlot}). */
-    final BlockSlot inlineSlot = new BlockSlot();
+    /**
+     * Buffers for tasks this call runs inline on the caller's thread (see {@link BlockSlot}): lent by the backend
+     * for the call's duration, so that small calls allocate no tile buffers.
+     */
+    final BlockSlot inlineSlot;
 
     CallState(AttentionProblem p, int bc) {
+        this(p, bc, new BlockSlot());
+    }
+
+    CallState(AttentionProblem p, int bc, BlockSlot inlineSlot) {
+        this.inlineSlot = inlineSlot;
         this.p = p;
         this.nq = p.nq();
         this.nk = p.nk();

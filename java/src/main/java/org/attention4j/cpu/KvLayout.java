@@ -38,7 +38,9 @@ final class KvLayout {
         valueBase = (b * p.kvHeads() + hk) * nk * dv;
         float[] v = p.v().data();
         boolean[] bad = null;
-        for (int j = 0; j < nk; j++) {
+        // One fast pass over the head's values; the per-key scan only when it finds NaN or an infinity.
+        boolean allFinite = TileOps.ACTIVE.allFinite(v, valueBase, valueBase + nk * dv);
+        for (int j = 0; j < nk && !allFinite; j++) {
             int o = valueBase + j * dv;
             for (int c = 0; c < dv; c++) {
                 if (!Float.isFinite(v[o + c])) {

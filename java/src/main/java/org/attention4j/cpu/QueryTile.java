@@ -47,6 +47,8 @@ final class QueryTile {
         /** Query head and query index of each row. */
         final int[] rowHead;
         final int[] rowQuery;
+        /** Where each row starts in Q (in floats), then, at the end, in the output. */
+        final int[] rowBase;
         final int[] keys;
         final int[] vo;
         final int[] ko;
@@ -70,6 +72,7 @@ final class QueryTile {
             hi = new int[cap];
             rowHead = new int[cap];
             rowQuery = new int[cap];
+            rowBase = new int[cap];
             keys = new int[bc];
             vo = new int[bc];
             ko = new int[bc];
@@ -197,20 +200,29 @@ final class QueryTile {
     private static void loadQueries(CallState cs, Block blk, int b) {
         int d = cs.d;
         float[] q = cs.p.q().data();
-        float[] row = new float[d];
-        double[] scratch = new double[d];
-        for (int r = 0; r < blk.n; r++) {
-            int i = blk.rowQuery[r];
-            int src = ((b * cs.heads + blk.rowHead[r]) * cs.nq + i) * d;
-            if (cs.rope != null) {
-                cs.rope.rotate(q, src, cs.p.queryPosition(b, i), cs.qScale, row, 0, scratch);
-            } else {
-                for (int c = 0; c < d; c++) {
-                    row[c] = (float) (q[src + c] * cs.qScale);
+        int n = blk.n;
+        int[] base = blk.rowBase;
+        for (int r = 0; r < n; r++) {
+            base[r] = ((b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r]) * d;
+        }
+        if (cs.rope == null) {
+            // Column by column: each store runs along one contiguous qt row (row by row, every store of a row
+            // would land in another array, which costs as much as the scores of a short tile).
+            double scale = cs.qScale;
+            for (int c = 0; c < d; c++) {
+                float[] qc = blk.qt[c];
+                for (int r = 0; r < n; r++) {
+                    qc[r] = (float) (q[base[r] + c] * scale);
                 }
             }
-            for (int c = 0; c < d; c++) {
-                blk.qt[c][r] = row[c];
+        } else {
+            float[] row = new float[d];
+            double[] scratch = new double[d];
+            for (int r = 0; r < n; r++) {
+                cs.rope.rotate(q, base[r], cs.p.queryPosition(b, blk.rowQuery[r]), cs.qScale, row, 0, scratch);
+                for (int c = 0; c < d; c++) {
+                    blk.qt[c][r] = row[c];
+                }
             }
         }
         // Padding rows (up to the lane count) score 0 on every key: finite, and never read back.
@@ -255,19 +267,30 @@ final class QueryTile {
 
     private static void writeOutput(CallState cs, Block blk, int b) {
         int dv = cs.dv;
-        for (int r = 0; r < blk.n; r++) {
+        int n = blk.n;
+        int[] base = blk.rowBase;
+        float[] inv = blk.scratch;
+        for (int r = 0; r < n; r++) {
+            base[r] = ((b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r]) * dv;
+            inv[r] = blk.m[r] == Float.NEGATIVE_INFINITY ? 0f : 1f / blk.l[r];
+        }
+        // Column by column, as loadQueries: each load runs along one accumulator row.
+        for (int c = 0; c < dv; c++) {
+            float[] oc = blk.ot[c];
+            for (int r = 0; r < n; r++) {
+                cs.out[base[r] + c] = oc[r] * inv[r];
+            }
+        }
+        for (int r = 0; r < n; r++) {
             int row = (b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r];
-            int ob = row * dv;
+            int ob = base[r];
             float m = blk.m[r];
             float l = blk.l[r];
             float lse;
             if (m == Float.NEGATIVE_INFINITY) {
-                lse = Float.NEGATIVE_INFINITY;   // no visible key: output stays 0
+                lse = Float.NEGATIVE_INFINITY;   // no visible key: output 0
+                Arrays.fill(cs.out, ob, ob + dv, 0f);
             } else {
-                float inv = 1f / l;
-                for (int c = 0; c < dv; c++) {
-                    cs.out[ob + c] = blk.ot[c][r] * inv;
-                }
                 lse = (float) (m / CallState.LOG2E + Math.log(l));
                 if (!Float.isFinite(m)) {
                     lse = Float.NaN;              // +inf or NaN among the scores: the row is NaN throughout

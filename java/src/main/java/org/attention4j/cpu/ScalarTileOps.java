@@ -69,4 +69,14 @@ final class ScalarTileOps extends TileOps {
     void addInto(float[] l, float[] s, int n) {
         Kernels.addInto(l, s, n);
     }
+
+    @Override
+    boolean allFinite(float[] x, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Float.isFinite(x[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

@@ -52,4 +52,7 @@ abstract class TileOps {
 
     /** {@code l[r] += s[r]}. */
     abstract void addInto(float[] l, float[] s, int n);
+
+    /** Whether {@code x[from .. to)} holds no NaN and no infinity. */
+    abstract boolean allFinite(float[] x, int from, int to);
 }

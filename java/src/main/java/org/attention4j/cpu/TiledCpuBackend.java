@@ -57,7 +57,7 @@ public final class TiledCpuBackend implements AttentionBackend {
     /** Fewest rows per task that {@link #rowsPerTask} goes down to when tasks are too few for the threads. */
     static final int BR_MIN = 64;
     /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
-    static final int BC = 120;
+    static final int BC = Math.max(8, Integer.getInteger("attention4j.cpu.bc", 120));
     /** Rotated-key floats alive at once, at most (besides one group that is larger on its own). */
     private static final long LAYOUT_BUDGET = 16L << 20;
 
@@ -67,6 +67,9 @@ public final class TiledCpuBackend implements AttentionBackend {
     private final int threads;
     private final ExecutorService pool;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Tile buffers for work that runs inline on callers' threads, reused across calls (one call at a time each). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<BlockSlot> spareSlots =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * @param threads worker threads, at least 1; with 1 the work runs on the calling thread
@@ -118,7 +121,19 @@ public final class TiledCpuBackend implements AttentionBackend {
         if (closed.get()) {
             throw new IllegalStateException("cpu backend is closed");
         }
-        CallState cs = new CallState(p, BC);
+        BlockSlot lent = spareSlots.poll();
+        CallState cs = new CallState(p, BC, lent == null ? new BlockSlot() : lent);
+        try {
+            return compute(p, cs);
+        } finally {
+            // Back to the engine (not to the caller's thread): at most a few slots, dropped by close().
+            if (!closed.get() && spareSlots.size() < threads + 2) {
+                spareSlots.offer(cs.inlineSlot);
+            }
+        }
+    }
+
+    private AttentionResult compute(AttentionProblem p, CallState cs) {
         int group = p.group();
         int br = rowsPerTask(p, threads);
         int qTiles = (p.nq() + br - 1) / br;
@@ -232,7 +247,11 @@ public final class TiledCpuBackend implements AttentionBackend {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true) && pool != null) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        spareSlots.clear();
+        if (pool != null) {
             // Tasks still queued never run: cancel them, or a call waiting in invokeAll would wait forever.
             for (Runnable r : pool.shutdownNow()) {
                 if (r instanceof Future) {

@@ -658,6 +658,21 @@ final class VectorTileOps extends TileOps {
     }
 
     @Override
+    boolean allFinite(float[] x, int from, int to) {
+        // x * 0 is 0 for every finite x and NaN for NaN or an infinity; NaN survives the sums.
+        FloatVector acc = FloatVector.zero(S);
+        int i = from;
+        for (; i + L <= to; i += L) {
+            acc = acc.add(FloatVector.fromArray(S, x, i).mul(0f));
+        }
+        float tail = 0f;
+        for (; i < to; i++) {
+            tail += x[i] * 0f;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + tail == 0f;
+    }
+
+    @Override
     void addInto(float[] l, float[] s, int n) {
         for (int r = 0; r < n; r += L) {
             FloatVector.fromArray(S, l, r).add(FloatVector.fromArray(S, s, r)).intoArray(l, r);
