@@ -34,6 +34,11 @@ final class QueryTile {
         final float[][] qt;
         final float[][] p;
         final float[][] ot;
+        /** Row-major queries and accumulator of tiles of few rows ({@link TileOps#maxRowMajorRows}), else null. */
+        final float[] qrow;
+        final float[] orow;
+        /** Whether this tile uses the row-major kernels. */
+        boolean byRow;
         final float[] m;
         final float[] l;
         final float[] tileMax;
@@ -61,6 +66,9 @@ final class QueryTile {
             qt = new float[d][cap];
             p = new float[bc][cap];
             ot = new float[dv][cap];
+            int few = Math.min(cap, OPS.maxRowMajorRows());
+            qrow = few == 0 ? null : new float[few * d];
+            orow = few == 0 ? null : new float[few * dv];
             m = new float[cap];
             l = new float[cap];
             tileMax = new float[cap];
@@ -90,10 +98,15 @@ final class QueryTile {
             }
             b.n = n;
             b.np = np;
+            b.byRow = n <= OPS.maxRowMajorRows();
             Arrays.fill(b.m, 0, np, Float.NEGATIVE_INFINITY);
             Arrays.fill(b.l, 0, np, 0f);
-            for (float[] o : b.ot) {
-                Arrays.fill(o, 0, np, 0f);
+            if (b.byRow) {
+                Arrays.fill(b.orow, 0, n * dv, 0f);
+            } else {
+                for (float[] o : b.ot) {
+                    Arrays.fill(o, 0, np, 0f);
+                }
             }
             return b;
         }
@@ -146,7 +159,16 @@ final class QueryTile {
             computeScores(cs, kv, blk, b, j0, cnt, inside);
 
             OPS.rowMax(blk.p, cnt, blk.tileMax, np);
-            OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np, dv);
+            OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np,
+                    blk.byRow ? 0 : dv);
+            if (blk.byRow) {
+                for (int r = 0; r < n; r++) {
+                    float a = blk.alpha[r];
+                    for (int c = r * dv; c < (r + 1) * dv; c++) {
+                        blk.orow[c] *= a;
+                    }
+                }
+            }
             int x = 0;
             if (!anyNonFinite(kv, j0, cnt)) {
                 OPS.expAndSum(blk.p, cnt, blk.shift, blk.l, blk.scratch, np);
@@ -170,16 +192,36 @@ final class QueryTile {
                         blk.vo[x] = vBase + (j0 + jj) * dv;
                         x++;
                     } else {
-                        Kernels.accumulateNonFinite(blk.p[jj], blk.raw, v, vBase + (j0 + jj) * dv, blk.ot, n, dv);
+                        accumulateNonFinite(blk, blk.p[jj], v, vBase + (j0 + jj) * dv, n, dv);
                     }
                 }
             }
-            OPS.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, np, dv);
+            if (blk.byRow) {
+                OPS.accumulateByRow(blk.p, blk.keys, blk.vo, x, v, blk.orow, n, dv);
+            } else {
+                OPS.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, np, dv);
+            }
         }
 
         writeOutput(cs, blk, b);
         if (cs.weights != null) {
             writeWeights(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi);
+        }
+    }
+
+    /** One key whose value row holds NaN or an infinity, into whichever accumulator the tile uses. */
+    private static void accumulateNonFinite(Block blk, float[] p, float[] v, int vo, int n, int dv) {
+        if (!blk.byRow) {
+            Kernels.accumulateNonFinite(p, blk.raw, v, vo, blk.ot, n, dv);
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            if (blk.raw[r] == Float.NEGATIVE_INFINITY) {
+                continue;   // masked for this row: 0 * NaN must not leak in
+            }
+            for (int c = 0; c < dv; c++) {
+                blk.orow[r * dv + c] = Math.fma(v[vo + c], p[r], blk.orow[r * dv + c]);
+            }
         }
     }
 
@@ -204,6 +246,19 @@ final class QueryTile {
         int[] base = blk.rowBase;
         for (int r = 0; r < n; r++) {
             base[r] = ((b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r]) * d;
+        }
+        if (blk.byRow) {
+            for (int r = 0; r < n; r++) {
+                if (cs.rope == null) {
+                    for (int c = 0; c < d; c++) {
+                        blk.qrow[r * d + c] = (float) (q[base[r] + c] * cs.qScale);
+                    }
+                } else {
+                    cs.rope.rotate(q, base[r], cs.p.queryPosition(b, blk.rowQuery[r]), cs.qScale, blk.qrow, r * d,
+                            new double[d]);
+                }
+            }
+            return;
         }
         if (cs.rope == null) {
             // Column by column: each store runs along one contiguous qt row (row by row, every store of a row
@@ -241,7 +296,11 @@ final class QueryTile {
         for (int jj = 0; jj < cnt; jj++) {
             blk.ko[jj] = kv.keyOffset(j0 + jj);
         }
-        OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d);
+        if (blk.byRow) {
+            OPS.scoresByRow(blk.qrow, n, kv.k, blk.ko, cnt, cs.d, blk.p);
+        } else {
+            OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d);
+        }
         if (!inside) {
             for (int r = 0; r < n; r++) {
                 int a = Math.max(blk.lo[r] - j0, 0);
@@ -275,10 +334,18 @@ final class QueryTile {
             inv[r] = blk.m[r] == Float.NEGATIVE_INFINITY ? 0f : 1f / blk.l[r];
         }
         // Column by column, as loadQueries: each load runs along one accumulator row.
-        for (int c = 0; c < dv; c++) {
-            float[] oc = blk.ot[c];
+        if (blk.byRow) {
             for (int r = 0; r < n; r++) {
-                cs.out[base[r] + c] = oc[r] * inv[r];
+                for (int c = 0; c < dv; c++) {
+                    cs.out[base[r] + c] = blk.orow[r * dv + c] * inv[r];
+                }
+            }
+        } else {
+            for (int c = 0; c < dv; c++) {
+                float[] oc = blk.ot[c];
+                for (int r = 0; r < n; r++) {
+                    cs.out[base[r] + c] = oc[r] * inv[r];
+                }
             }
         }
         for (int r = 0; r < n; r++) {

@@ -53,6 +53,19 @@ abstract class TileOps {
     /** {@code l[r] += s[r]}. */
     abstract void addInto(float[] l, float[] s, int n);
 
+    /**
+     * Tiles of at most this many rows use the row-major kernels {@link #scoresByRow} and {@link #accumulateByRow}
+     * (0: never), which keep the vector lanes busy when rows are too few to fill them.
+     */
+    abstract int maxRowMajorRows();
+
+    /** {@code p[jj][r] = q[r*d .. r*d+d) . k[ko[jj] ..]} for {@code r < rows}, {@code jj < cnt}. */
+    abstract void scoresByRow(float[] q, int rows, float[] k, int[] ko, int cnt, int d, float[][] p);
+
+    /** {@code o[r*dv + c] += sum_x p[keys[x]][r] * v[vo[x] + c]} for {@code r < rows}, {@code c < dv}. */
+    abstract void accumulateByRow(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int rows,
+            int dv);
+
     /** Whether {@code x[from .. to)} holds no NaN and no infinity. */
     abstract boolean allFinite(float[] x, int from, int to);
 }

@@ -658,6 +658,21 @@ final class VectorTileOps extends TileOps {
     }
 
     @Override
+    int maxRowMajorRows() {
+        return VectorRowKernels.MAX_ROWS;
+    }
+
+    @Override
+    void scoresByRow(float[] q, int rows, float[] k, int[] ko, int cnt, int d, float[][] p) {
+        VectorRowKernels.scores(q, rows, k, ko, cnt, d, p);
+    }
+
+    @Override
+    void accumulateByRow(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int rows, int dv) {
+        VectorRowKernels.accumulate(p, keys, vo, count, v, o, rows, dv);
+    }
+
+    @Override
     boolean allFinite(float[] x, int from, int to) {
         // x * 0 is 0 for every finite x and NaN for NaN or an infinity; NaN survives the sums.
         FloatVector acc = FloatVector.zero(S);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -106,6 +107,7 @@ public final class ModelSuiteBench {
                 System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"),
                 System.getProperty("java.vm.vendor"), vectorModule ? "loaded" : "not loaded",
                 simd == null ? "(unset)" : simd);
+        System.out.printf("# attention4j cpu kernels: %s%n", org.attention4j.cpu.SimdSupport.activeKernels());
         System.out.printf("# onnxruntime %s (CPU EP, opset-23 Attention, 4-D inputs, ORT_ENABLE_ALL);"
                 + " threads %d (attention4j workers = ORT intra-op; ORT inter-op 1)%n", ort.version(), threads);
         System.out.printf("# float32, seed %d; warm-up >= %d calls and >= %.1f s a side; %d rounds alternating,"
@@ -119,6 +121,7 @@ public final class ModelSuiteBench {
         System.out.println(head);
 
         List<Double> ratios = new ArrayList<>();
+        List<String> memoryLines = new ArrayList<>();
         boolean failed = false;
         try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(threads).build()) {
             for (Case c : selected) {
@@ -140,6 +143,13 @@ public final class ModelSuiteBench {
                         c.flops() / (row.ortMs * 1e6), ratio, row.maxErr, row.maxAbsOrt, row.relErr,
                         ok ? "ok" : "FAIL" + (row.nan ? " (NaN)" : ""), row.note.isEmpty() ? "" : " " + row.note);
                 System.out.flush();
+                if (c.nq() <= 16) {
+                    // Decode is memory-bound: what matters is how fast the cached K and V are read.
+                    double bytes = 4.0 * c.b() * c.hkv() * c.nk() * (c.d() + c.dv());
+                    memoryLines.add(String.format(Locale.ROOT, "# %s: K/V read %.1f MB per call: attention4j %.2f"
+                            + " GB/s, ORT %.2f GB/s", c.name(), bytes / 1e6, bytes / (row.a4jMs * 1e6),
+                            bytes / (row.ortMs * 1e6)));
+                }
             }
         } finally {
             ort.close();
@@ -151,6 +161,12 @@ public final class ModelSuiteBench {
             }
             System.out.printf("# geometric mean of ratios (ORT ms / attention4j ms) over %d cases: %.3f%n",
                     ratios.size(), Math.exp(logSum / ratios.size()));
+        }
+        if (!memoryLines.isEmpty()) {
+            double copy = copyBandwidth(threads);
+            System.out.printf(Locale.ROOT, "# memory: copy bandwidth of this machine, %d threads, System.arraycopy of"
+                    + " 2 x 256 MiB: %.2f GB/s (bytes read + bytes written, per second)%n", threads, copy);
+            memoryLines.forEach(System.out::println);
         }
         if (failed) {
             System.out.println("# FAIL: at least one case failed (see rows above)");
@@ -246,6 +262,31 @@ public final class ModelSuiteBench {
     }
 
     /** Calls {@code f} at least {@code minCalls} times and {@code minSeconds}; the median of the last calls, ms. */
+    /** Bytes read plus bytes written per second by {@code threads} threads copying disjoint halves; best of 5. */
+    private static double copyBandwidth(int threads) throws InterruptedException {
+        int n = 64 << 20;   // floats: 256 MiB a side
+        float[] src = new float[n];
+        float[] dst = new float[n];
+        java.util.Arrays.fill(src, 1f);
+        double best = 0;
+        for (int rep = 0; rep < 5; rep++) {
+            Thread[] ts = new Thread[threads];
+            long t0 = System.nanoTime();
+            for (int t = 0; t < threads; t++) {
+                int from = (int) ((long) n * t / threads);
+                int to = (int) ((long) n * (t + 1) / threads);
+                ts[t] = new Thread(() -> System.arraycopy(src, from, dst, from, to - from));
+                ts[t].start();
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            double s = (System.nanoTime() - t0) / 1e9;
+            best = Math.max(best, 2.0 * 4 * n / s / 1e9);
+        }
+        return best;
+    }
+
     private static double warmUp(Runnable f, int minCalls, double minSeconds) {
         List<Double> times = new ArrayList<>();
         long start = System.nanoTime();

@@ -142,7 +142,11 @@ class TiledCpuBackendTest {
                 Arguments.of(1, 4, 1, 3, 97, 80, 80),
                 Arguments.of(1, 6, 3, 7, 130, 256, 256),
                 Arguments.of(3, 12, 12, 77, 77, 40, 40),
-                Arguments.of(1, 2, 1, 33, 200, 59, 59));
+                Arguments.of(1, 2, 1, 33, 200, 59, 59),
+                // Tiles of at most 8 rows: the row-major (head-dim along the lanes) kernels, with dim tails.
+                Arguments.of(2, 3, 3, 5, 333, 59, 17),
+                Arguments.of(1, 1, 1, 8, 40, 16, 33),
+                Arguments.of(1, 4, 2, 2, 129, 1, 1));
     }
 
     @ParameterizedTest(name = "B={0} Hq={1} Hkv={2} Nq={3} Nk={4} D={5} Dv={6}")
