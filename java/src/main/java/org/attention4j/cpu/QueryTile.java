@@ -39,6 +39,12 @@ final class QueryTile {
         final float[] orow;
         /** Whether this tile uses the row-major kernels. */
         boolean byRow;
+        /**
+         * Row-major staging of the tile's query rows and output rows: rows move between the tensors and this
+         * buffer by {@code System.arraycopy} (sequential, prefetched), and are transposed here, in L1; the
+         * transpose straight from or to the tensors waited on a cache miss for every line of every row.
+         */
+        final float[] stage;
         final float[] m;
         final float[] l;
         final float[] tileMax;
@@ -66,6 +72,7 @@ final class QueryTile {
             qt = new float[d][cap];
             p = new float[bc][cap];
             ot = new float[dv][cap];
+            stage = new float[cap * Math.max(d, dv)];
             int few = Math.min(cap, OPS.maxRowMajorRows());
             qrow = few == 0 ? null : new float[few * d];
             orow = few == 0 ? null : new float[few * dv];
@@ -264,12 +271,11 @@ final class QueryTile {
             // Column by column: each store runs along one contiguous qt row (row by row, every store of a row
             // would land in another array, which costs as much as the scores of a short tile).
             double scale = cs.qScale;
-            for (int c = 0; c < d; c++) {
-                float[] qc = blk.qt[c];
-                for (int r = 0; r < n; r++) {
-                    qc[r] = (float) (q[base[r] + c] * scale);
-                }
+            float[] st = blk.stage;
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(q, base[r], st, r * d, d);
             }
+            OPS.transposeIn(st, n, d, scale, blk.qt);
         } else {
             float[] row = new float[d];
             double[] scratch = new double[d];
@@ -341,11 +347,10 @@ final class QueryTile {
                 }
             }
         } else {
-            for (int c = 0; c < dv; c++) {
-                float[] oc = blk.ot[c];
-                for (int r = 0; r < n; r++) {
-                    cs.out[base[r] + c] = oc[r] * inv[r];
-                }
+            float[] st = blk.stage;
+            OPS.transposeOut(blk.ot, inv, n, dv, st);
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(st, r * dv, cs.out, base[r], dv);
             }
         }
         for (int r = 0; r < n; r++) {

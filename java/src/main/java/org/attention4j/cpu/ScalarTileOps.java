@@ -71,6 +71,26 @@ final class ScalarTileOps extends TileOps {
     }
 
     @Override
+    void transposeIn(float[] st, int n, int d, double scale, float[][] qt) {
+        for (int c = 0; c < d; c++) {
+            float[] qc = qt[c];
+            for (int r = 0; r < n; r++) {
+                qc[r] = (float) (st[r * d + c] * scale);
+            }
+        }
+    }
+
+    @Override
+    void transposeOut(float[][] ot, float[] inv, int n, int dv, float[] st) {
+        for (int c = 0; c < dv; c++) {
+            float[] oc = ot[c];
+            for (int r = 0; r < n; r++) {
+                st[r * dv + c] = oc[r] * inv[r];
+            }
+        }
+    }
+
+    @Override
     int maxRowMajorRows() {
         return 0;   // C2 vectorises neither the dot products nor offset loops: the row-lane loops stay faster
     }

@@ -66,6 +66,15 @@ abstract class TileOps {
     abstract void accumulateByRow(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int rows,
             int dv);
 
+    /**
+     * {@code qt[c][r] = (float) (st[r * d + c] * scale)} for {@code r < n}, {@code c < d}: the query tile from its
+     * row-major staging; rows {@code n ..} up to the lane count become 0.
+     */
+    abstract void transposeIn(float[] st, int n, int d, double scale, float[][] qt);
+
+    /** {@code st[r * dv + c] = ot[c][r] * inv[r]} for {@code r < n}, {@code c < dv}: the output rows, row-major. */
+    abstract void transposeOut(float[][] ot, float[] inv, int n, int dv, float[] st);
+
     /** Whether {@code x[from .. to)} holds no NaN and no infinity. */
     abstract boolean allFinite(float[] x, int from, int to);
 }

@@ -54,6 +54,9 @@ public final class TiledCpuBackend implements AttentionBackend {
         return TileOps.ACTIVE.lanes() > 1 ? 64 : 512;
     }
 
+    /** A last query tile of fewer rows than this is merged into the one before. */
+    static final int TAIL_ROWS = 16;
+
     /** Fewest rows per task that {@link #rowsPerTask} goes down to when tasks are too few for the threads. */
     static final int BR_MIN = 64;
     /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
@@ -137,6 +140,10 @@ public final class TiledCpuBackend implements AttentionBackend {
         int group = p.group();
         int br = rowsPerTask(p, threads);
         int qTiles = (p.nq() + br - 1) / br;
+        if (qTiles > 1 && p.nq() - (qTiles - 1) * br < TAIL_ROWS) {
+            qTiles--;   // a few rows left over join the last tile instead of running (mostly idle lanes) alone
+        }
+        int tiles = qTiles;
         long layoutFloats = KvLayout.floats(p);
         int groups = p.batch() * p.kvHeads();
         int g = 0;
@@ -182,7 +189,7 @@ public final class TiledCpuBackend implements AttentionBackend {
                     // Last tiles first: under a causal mask they are the longest, which balances the threads.
                     for (int t = qTiles - 1; t >= 0; t--) {
                         int i0 = t * br;
-                        int i1 = Math.min(i0 + br, p.nq());
+                        int i1 = t == tiles - 1 ? p.nq() : i0 + br;
                         work.add(() -> {
                             QueryTile.run(cs, kv, b, head, i0, i1);
                             return null;

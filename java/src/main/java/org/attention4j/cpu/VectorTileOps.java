@@ -657,6 +657,58 @@ final class VectorTileOps extends TileOps {
         }
     }
 
+    /** {@code {0, s, 2s, ..}}: lane offsets of a column of a row-major block with rows of {@code s} floats. */
+    private static int[] strideMap(int s) {
+        int[] map = new int[L];
+        for (int i = 0; i < L; i++) {
+            map[i] = i * s;
+        }
+        return map;
+    }
+
+    @Override
+    void transposeIn(float[] st, int n, int d, double scale, float[][] qt) {
+        // Gathers, one column of L rows each: a scalar transpose costs ~6 cycles an element here (as much as the
+        // scores of a 200-key tile), the gather about one. The scale is applied as hi + lo (float), which rounds
+        // like the double product but for a last-bit tie.
+        float hi = (float) scale;
+        float lo = (float) (scale - hi);
+        int[] map = strideMap(d);
+        int r = 0;
+        for (; r + L <= n; r += L) {
+            for (int c = 0; c < d; c++) {
+                FloatVector x = FloatVector.fromArray(S, st, r * d + c, map, 0);
+                x.fma(FloatVector.broadcast(S, hi), x.mul(lo)).intoArray(qt[c], r);
+            }
+        }
+        for (; r < n; r++) {
+            for (int c = 0; c < d; c++) {
+                qt[c][r] = (float) (st[r * d + c] * scale);
+            }
+        }
+        int np = (n + L - 1) / L * L;
+        for (int c = 0; c < d; c++) {
+            java.util.Arrays.fill(qt[c], n, np, 0f);
+        }
+    }
+
+    @Override
+    void transposeOut(float[][] ot, float[] inv, int n, int dv, float[] st) {
+        int[] map = strideMap(dv);
+        int r = 0;
+        for (; r + L <= n; r += L) {
+            FloatVector f = FloatVector.fromArray(S, inv, r);
+            for (int c = 0; c < dv; c++) {
+                FloatVector.fromArray(S, ot[c], r).mul(f).intoArray(st, r * dv + c, map, 0);
+            }
+        }
+        for (; r < n; r++) {
+            for (int c = 0; c < dv; c++) {
+                st[r * dv + c] = ot[c][r] * inv[r];
+            }
+        }
+    }
+
     @Override
     int maxRowMajorRows() {
         return VectorRowKernels.MAX_ROWS;
