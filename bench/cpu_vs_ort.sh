@@ -14,9 +14,11 @@
 #   THREADS=4 ROUNDS=3 CASES=vit_b16,llama3_8b_decode_8k bench/cpu_vs_ort.sh
 #   JAVA_OPTS="-Dwarmup.s=2 -Dattention4j.cpu.simd=..." bench/cpu_vs_ort.sh
 # Environment: THREADS (2: attention4j workers and ORT intra-op threads), ROUNDS (5), CASES (comma list; default
-#   all), JAVA_OPTS (extra JVM flags / -D properties: warmup.s 1.0, warmup.calls 3, round.s 0.2, seed 42),
+#   all), JAVA_OPTS (extra JVM flags / -D properties: warmup.s 3.0, warmup.calls 10, round.s 0.5, ort.spin true,
+#   seed 42),
 #   SKIP_BUILD=1 (reuse java/target and the classpath file from a previous run).
-# --add-modules jdk.incubator.vector is for the cpu backend's Vector API kernels (harmless without them).
+# --add-modules jdk.incubator.vector gives the cpu backend its Vector API kernels; JAVA_OPTS=-Dattention4j.cpu.simd=scalar
+# races the portable ones.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -10,10 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code jdk.incubator.vector} is readable ({@link SimdSupport}); nothing else refers to this class directly.
  *
  * <p>Rows run along the vector lanes ({@code L} of them: 16 with AVX-512, 8 with AVX2). The two GEMM-like steps
- * keep a block of two row vectors by eight keys (scores) or eight value columns (accumulator) in sixteen registers
- * for the whole reduction, so each step of the reduction is two vector loads, eight broadcasts and sixteen FMAs,
- * instead of the scalar kind's load and store of a score row after every six FMAs. The softmax statistics and the
- * exponential are element-wise over rows, so they vectorise with no horizontal reduction at all.
+ * are register-blocked ({@link VectorScoreKernels}, {@link VectorValueKernels}): up to four row vectors by six keys
+ * or value columns stay in registers for the whole reduction, instead of the scalar kind's load and store of a
+ * score row after every six FMAs. The softmax statistics and the exponential are element-wise over rows, so they
+ * vectorise with no horizontal reduction at all. Tiles of few rows go to {@link VectorRowKernels}.
  */
 final class VectorTileOps extends TileOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -31,10 +31,12 @@ final class VectorTileOps extends TileOps {
         return "vector (" + S.vectorBitSize() + "-bit, " + L + " float lanes)";
     }
 
-    // ---- S = Qi Kj^T -------------------------------------------------------------------------------------------
+    // ---- S = Qi Kj^T and O += P Vj: block shapes by register count -------------------------------------------
     // Blocks of R row vectors by K keys (scoresRxK) or C value columns (accumulateRxC): R*K accumulators live in
-    // registers for the whole reduction. The widest block (2 x 8: 16 accumulators) needs AVX-512's 32 registers;
-    // with 16 registers (AVX2) the 2 x 4 block is the widest that does not spill.
+    // registers for the whole reduction. The 4-row blocks (16 to 24 accumulators) and 2 x 8 need AVX-512's 32
+    // registers; with 16 registers (AVX2) 2 x 4 is the widest that does not spill. A 4 x 6 accumulate block
+    // (24 accumulators plus 4 loaded rows) sometimes ran 8x slower on JDK 17's C2 (register allocation), so the
+    // value side stops at 4 x 4; the score side's 4 x 6 (4 loaded rows, 1 broadcast live) was stable.
 
     /** Widest key/column block: 8 where the machine has 32 vector registers (512-bit species), else 4. */
     private static final int WIDE = L >= 16 ? 8 : 4;
@@ -45,12 +47,15 @@ final class VectorTileOps extends TileOps {
         if (WIDE == 8) {
             for (; r + 4 * L <= n; r += 4 * L) {
                 int jj = 0;
+                for (; jj + 6 <= cnt; jj += 6) {
+                    VectorScoreKernels.scores4x6(qt, k, ko, p, jj, r, d);
+                }
                 for (; jj + 4 <= cnt; jj += 4) {
-                    scores4x4(qt, k, ko, p, jj, r, d);
+                    VectorScoreKernels.scores4x4(qt, k, ko, p, jj, r, d);
                 }
                 for (; jj < cnt; jj++) {
-                    scores2x1(qt, k, ko, p, jj, r, d);
-                    scores2x1(qt, k, ko, p, jj, r + 2 * L, d);
+                    VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r, d);
+                    VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r + 2 * L, d);
                 }
             }
         }
@@ -58,308 +63,28 @@ final class VectorTileOps extends TileOps {
             int jj = 0;
             if (WIDE == 8) {
                 for (; jj + 8 <= cnt; jj += 8) {
-                    scores2x8(qt, k, ko, p, jj, r, d);
+                    VectorScoreKernels.scores2x8(qt, k, ko, p, jj, r, d);
                 }
             }
             for (; jj + 4 <= cnt; jj += 4) {
-                scores2x4(qt, k, ko, p, jj, r, d);
+                VectorScoreKernels.scores2x4(qt, k, ko, p, jj, r, d);
             }
             for (; jj < cnt; jj++) {
-                scores2x1(qt, k, ko, p, jj, r, d);
+                VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r, d);
             }
         }
         for (; r < n; r += L) {
             int jj = 0;
             for (; jj + 8 <= cnt; jj += 8) {
-                scores1x8(qt, k, ko, p, jj, r, d);
+                VectorScoreKernels.scores1x8(qt, k, ko, p, jj, r, d);
             }
             for (; jj + 4 <= cnt; jj += 4) {
-                scores1x4(qt, k, ko, p, jj, r, d);
+                VectorScoreKernels.scores1x4(qt, k, ko, p, jj, r, d);
             }
             for (; jj < cnt; jj++) {
-                scores1x1(qt, k, ko, p, jj, r, d);
+                VectorScoreKernels.scores1x1(qt, k, ko, p, jj, r, d);
             }
         }
-    }
-
-    private static void scores4x4(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        int o1 = ko[jj + 1];
-        int o2 = ko[jj + 2];
-        int o3 = ko[jj + 3];
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a13 = FloatVector.zero(S);
-        FloatVector a20 = FloatVector.zero(S);
-        FloatVector a21 = FloatVector.zero(S);
-        FloatVector a22 = FloatVector.zero(S);
-        FloatVector a23 = FloatVector.zero(S);
-        FloatVector a30 = FloatVector.zero(S);
-        FloatVector a31 = FloatVector.zero(S);
-        FloatVector a32 = FloatVector.zero(S);
-        FloatVector a33 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector x1 = FloatVector.fromArray(S, q, r + 1 * L);
-            FloatVector x2 = FloatVector.fromArray(S, q, r + 2 * L);
-            FloatVector x3 = FloatVector.fromArray(S, q, r + 3 * L);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-            a10 = x1.fma(w, a10);
-            a20 = x2.fma(w, a20);
-            a30 = x3.fma(w, a30);
-            w = FloatVector.broadcast(S, k[o1 + c]);
-            a01 = x0.fma(w, a01);
-            a11 = x1.fma(w, a11);
-            a21 = x2.fma(w, a21);
-            a31 = x3.fma(w, a31);
-            w = FloatVector.broadcast(S, k[o2 + c]);
-            a02 = x0.fma(w, a02);
-            a12 = x1.fma(w, a12);
-            a22 = x2.fma(w, a22);
-            a32 = x3.fma(w, a32);
-            w = FloatVector.broadcast(S, k[o3 + c]);
-            a03 = x0.fma(w, a03);
-            a13 = x1.fma(w, a13);
-            a23 = x2.fma(w, a23);
-            a33 = x3.fma(w, a33);
-        }
-        a00.intoArray(p[jj + 0], r);
-        a10.intoArray(p[jj + 0], r + 1 * L);
-        a20.intoArray(p[jj + 0], r + 2 * L);
-        a30.intoArray(p[jj + 0], r + 3 * L);
-        a01.intoArray(p[jj + 1], r);
-        a11.intoArray(p[jj + 1], r + 1 * L);
-        a21.intoArray(p[jj + 1], r + 2 * L);
-        a31.intoArray(p[jj + 1], r + 3 * L);
-        a02.intoArray(p[jj + 2], r);
-        a12.intoArray(p[jj + 2], r + 1 * L);
-        a22.intoArray(p[jj + 2], r + 2 * L);
-        a32.intoArray(p[jj + 2], r + 3 * L);
-        a03.intoArray(p[jj + 3], r);
-        a13.intoArray(p[jj + 3], r + 1 * L);
-        a23.intoArray(p[jj + 3], r + 2 * L);
-        a33.intoArray(p[jj + 3], r + 3 * L);
-    }
-
-    private static void scores2x8(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        int o1 = ko[jj + 1];
-        int o2 = ko[jj + 2];
-        int o3 = ko[jj + 3];
-        int o4 = ko[jj + 4];
-        int o5 = ko[jj + 5];
-        int o6 = ko[jj + 6];
-        int o7 = ko[jj + 7];
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        FloatVector a04 = FloatVector.zero(S);
-        FloatVector a05 = FloatVector.zero(S);
-        FloatVector a06 = FloatVector.zero(S);
-        FloatVector a07 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a13 = FloatVector.zero(S);
-        FloatVector a14 = FloatVector.zero(S);
-        FloatVector a15 = FloatVector.zero(S);
-        FloatVector a16 = FloatVector.zero(S);
-        FloatVector a17 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector x1 = FloatVector.fromArray(S, q, r + 1 * L);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-            a10 = x1.fma(w, a10);
-            w = FloatVector.broadcast(S, k[o1 + c]);
-            a01 = x0.fma(w, a01);
-            a11 = x1.fma(w, a11);
-            w = FloatVector.broadcast(S, k[o2 + c]);
-            a02 = x0.fma(w, a02);
-            a12 = x1.fma(w, a12);
-            w = FloatVector.broadcast(S, k[o3 + c]);
-            a03 = x0.fma(w, a03);
-            a13 = x1.fma(w, a13);
-            w = FloatVector.broadcast(S, k[o4 + c]);
-            a04 = x0.fma(w, a04);
-            a14 = x1.fma(w, a14);
-            w = FloatVector.broadcast(S, k[o5 + c]);
-            a05 = x0.fma(w, a05);
-            a15 = x1.fma(w, a15);
-            w = FloatVector.broadcast(S, k[o6 + c]);
-            a06 = x0.fma(w, a06);
-            a16 = x1.fma(w, a16);
-            w = FloatVector.broadcast(S, k[o7 + c]);
-            a07 = x0.fma(w, a07);
-            a17 = x1.fma(w, a17);
-        }
-        a00.intoArray(p[jj + 0], r);
-        a10.intoArray(p[jj + 0], r + 1 * L);
-        a01.intoArray(p[jj + 1], r);
-        a11.intoArray(p[jj + 1], r + 1 * L);
-        a02.intoArray(p[jj + 2], r);
-        a12.intoArray(p[jj + 2], r + 1 * L);
-        a03.intoArray(p[jj + 3], r);
-        a13.intoArray(p[jj + 3], r + 1 * L);
-        a04.intoArray(p[jj + 4], r);
-        a14.intoArray(p[jj + 4], r + 1 * L);
-        a05.intoArray(p[jj + 5], r);
-        a15.intoArray(p[jj + 5], r + 1 * L);
-        a06.intoArray(p[jj + 6], r);
-        a16.intoArray(p[jj + 6], r + 1 * L);
-        a07.intoArray(p[jj + 7], r);
-        a17.intoArray(p[jj + 7], r + 1 * L);
-    }
-
-    private static void scores2x4(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        int o1 = ko[jj + 1];
-        int o2 = ko[jj + 2];
-        int o3 = ko[jj + 3];
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a13 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector x1 = FloatVector.fromArray(S, q, r + 1 * L);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-            a10 = x1.fma(w, a10);
-            w = FloatVector.broadcast(S, k[o1 + c]);
-            a01 = x0.fma(w, a01);
-            a11 = x1.fma(w, a11);
-            w = FloatVector.broadcast(S, k[o2 + c]);
-            a02 = x0.fma(w, a02);
-            a12 = x1.fma(w, a12);
-            w = FloatVector.broadcast(S, k[o3 + c]);
-            a03 = x0.fma(w, a03);
-            a13 = x1.fma(w, a13);
-        }
-        a00.intoArray(p[jj + 0], r);
-        a10.intoArray(p[jj + 0], r + 1 * L);
-        a01.intoArray(p[jj + 1], r);
-        a11.intoArray(p[jj + 1], r + 1 * L);
-        a02.intoArray(p[jj + 2], r);
-        a12.intoArray(p[jj + 2], r + 1 * L);
-        a03.intoArray(p[jj + 3], r);
-        a13.intoArray(p[jj + 3], r + 1 * L);
-    }
-
-    private static void scores2x1(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector x1 = FloatVector.fromArray(S, q, r + 1 * L);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-            a10 = x1.fma(w, a10);
-        }
-        a00.intoArray(p[jj + 0], r);
-        a10.intoArray(p[jj + 0], r + 1 * L);
-    }
-
-    private static void scores1x8(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        int o1 = ko[jj + 1];
-        int o2 = ko[jj + 2];
-        int o3 = ko[jj + 3];
-        int o4 = ko[jj + 4];
-        int o5 = ko[jj + 5];
-        int o6 = ko[jj + 6];
-        int o7 = ko[jj + 7];
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        FloatVector a04 = FloatVector.zero(S);
-        FloatVector a05 = FloatVector.zero(S);
-        FloatVector a06 = FloatVector.zero(S);
-        FloatVector a07 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-            w = FloatVector.broadcast(S, k[o1 + c]);
-            a01 = x0.fma(w, a01);
-            w = FloatVector.broadcast(S, k[o2 + c]);
-            a02 = x0.fma(w, a02);
-            w = FloatVector.broadcast(S, k[o3 + c]);
-            a03 = x0.fma(w, a03);
-            w = FloatVector.broadcast(S, k[o4 + c]);
-            a04 = x0.fma(w, a04);
-            w = FloatVector.broadcast(S, k[o5 + c]);
-            a05 = x0.fma(w, a05);
-            w = FloatVector.broadcast(S, k[o6 + c]);
-            a06 = x0.fma(w, a06);
-            w = FloatVector.broadcast(S, k[o7 + c]);
-            a07 = x0.fma(w, a07);
-        }
-        a00.intoArray(p[jj + 0], r);
-        a01.intoArray(p[jj + 1], r);
-        a02.intoArray(p[jj + 2], r);
-        a03.intoArray(p[jj + 3], r);
-        a04.intoArray(p[jj + 4], r);
-        a05.intoArray(p[jj + 5], r);
-        a06.intoArray(p[jj + 6], r);
-        a07.intoArray(p[jj + 7], r);
-    }
-
-    private static void scores1x4(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        int o1 = ko[jj + 1];
-        int o2 = ko[jj + 2];
-        int o3 = ko[jj + 3];
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-            w = FloatVector.broadcast(S, k[o1 + c]);
-            a01 = x0.fma(w, a01);
-            w = FloatVector.broadcast(S, k[o2 + c]);
-            a02 = x0.fma(w, a02);
-            w = FloatVector.broadcast(S, k[o3 + c]);
-            a03 = x0.fma(w, a03);
-        }
-        a00.intoArray(p[jj + 0], r);
-        a01.intoArray(p[jj + 1], r);
-        a02.intoArray(p[jj + 2], r);
-        a03.intoArray(p[jj + 3], r);
-    }
-
-    private static void scores1x1(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {
-        int o0 = ko[jj + 0];
-        FloatVector a00 = FloatVector.zero(S);
-        for (int c = 0; c < d; c++) {
-            float[] q = qt[c];
-            FloatVector x0 = FloatVector.fromArray(S, q, r);
-            FloatVector w = FloatVector.broadcast(S, k[o0 + c]);
-            a00 = x0.fma(w, a00);
-        }
-        a00.intoArray(p[jj + 0], r);
     }
 
     // ---- O += P Vj ---------------------------------------------------------------------------------------------
@@ -370,232 +95,44 @@ final class VectorTileOps extends TileOps {
             return;
         }
         int r = 0;
+        if (WIDE == 8) {
+            for (; r + 4 * L <= n; r += 4 * L) {
+                int c = 0;
+                for (; c + 4 <= dv; c += 4) {
+                    VectorValueKernels.accumulate4x4(p, keys, vo, count, v, ot, r, c);
+                }
+                for (; c < dv; c++) {
+                    VectorValueKernels.accumulate2x1(p, keys, vo, count, v, ot, r, c);
+                    VectorValueKernels.accumulate2x1(p, keys, vo, count, v, ot, r + 2 * L, c);
+                }
+            }
+        }
         for (; r + 2 * L <= n; r += 2 * L) {
             int c = 0;
             if (WIDE == 8) {
                 for (; c + 8 <= dv; c += 8) {
-                    accumulate2x8(p, keys, vo, count, v, ot, r, c);
+                    VectorValueKernels.accumulate2x8(p, keys, vo, count, v, ot, r, c);
                 }
             }
             for (; c + 4 <= dv; c += 4) {
-                accumulate2x4(p, keys, vo, count, v, ot, r, c);
+                VectorValueKernels.accumulate2x4(p, keys, vo, count, v, ot, r, c);
             }
             for (; c < dv; c++) {
-                accumulate2x1(p, keys, vo, count, v, ot, r, c);
+                VectorValueKernels.accumulate2x1(p, keys, vo, count, v, ot, r, c);
             }
         }
         for (; r < n; r += L) {
             int c = 0;
             for (; c + 8 <= dv; c += 8) {
-                accumulate1x8(p, keys, vo, count, v, ot, r, c);
+                VectorValueKernels.accumulate1x8(p, keys, vo, count, v, ot, r, c);
             }
             for (; c + 4 <= dv; c += 4) {
-                accumulate1x4(p, keys, vo, count, v, ot, r, c);
+                VectorValueKernels.accumulate1x4(p, keys, vo, count, v, ot, r, c);
             }
             for (; c < dv; c++) {
-                accumulate1x1(p, keys, vo, count, v, ot, r, c);
+                VectorValueKernels.accumulate1x1(p, keys, vo, count, v, ot, r, c);
             }
         }
-    }
-
-    private static void accumulate2x8(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot,
-            int r, int c) {
-        FloatVector a00 = FloatVector.fromArray(S, ot[c + 0], r);
-        FloatVector a10 = FloatVector.fromArray(S, ot[c + 0], r + 1 * L);
-        FloatVector a01 = FloatVector.fromArray(S, ot[c + 1], r);
-        FloatVector a11 = FloatVector.fromArray(S, ot[c + 1], r + 1 * L);
-        FloatVector a02 = FloatVector.fromArray(S, ot[c + 2], r);
-        FloatVector a12 = FloatVector.fromArray(S, ot[c + 2], r + 1 * L);
-        FloatVector a03 = FloatVector.fromArray(S, ot[c + 3], r);
-        FloatVector a13 = FloatVector.fromArray(S, ot[c + 3], r + 1 * L);
-        FloatVector a04 = FloatVector.fromArray(S, ot[c + 4], r);
-        FloatVector a14 = FloatVector.fromArray(S, ot[c + 4], r + 1 * L);
-        FloatVector a05 = FloatVector.fromArray(S, ot[c + 5], r);
-        FloatVector a15 = FloatVector.fromArray(S, ot[c + 5], r + 1 * L);
-        FloatVector a06 = FloatVector.fromArray(S, ot[c + 6], r);
-        FloatVector a16 = FloatVector.fromArray(S, ot[c + 6], r + 1 * L);
-        FloatVector a07 = FloatVector.fromArray(S, ot[c + 7], r);
-        FloatVector a17 = FloatVector.fromArray(S, ot[c + 7], r + 1 * L);
-        for (int x = 0; x < count; x++) {
-            float[] px = p[keys[x]];
-            int o = vo[x] + c;
-            FloatVector e0 = FloatVector.fromArray(S, px, r);
-            FloatVector e1 = FloatVector.fromArray(S, px, r + 1 * L);
-            FloatVector w = FloatVector.broadcast(S, v[o + 0]);
-            a00 = e0.fma(w, a00);
-            a10 = e1.fma(w, a10);
-            w = FloatVector.broadcast(S, v[o + 1]);
-            a01 = e0.fma(w, a01);
-            a11 = e1.fma(w, a11);
-            w = FloatVector.broadcast(S, v[o + 2]);
-            a02 = e0.fma(w, a02);
-            a12 = e1.fma(w, a12);
-            w = FloatVector.broadcast(S, v[o + 3]);
-            a03 = e0.fma(w, a03);
-            a13 = e1.fma(w, a13);
-            w = FloatVector.broadcast(S, v[o + 4]);
-            a04 = e0.fma(w, a04);
-            a14 = e1.fma(w, a14);
-            w = FloatVector.broadcast(S, v[o + 5]);
-            a05 = e0.fma(w, a05);
-            a15 = e1.fma(w, a15);
-            w = FloatVector.broadcast(S, v[o + 6]);
-            a06 = e0.fma(w, a06);
-            a16 = e1.fma(w, a16);
-            w = FloatVector.broadcast(S, v[o + 7]);
-            a07 = e0.fma(w, a07);
-            a17 = e1.fma(w, a17);
-        }
-        a00.intoArray(ot[c + 0], r);
-        a10.intoArray(ot[c + 0], r + 1 * L);
-        a01.intoArray(ot[c + 1], r);
-        a11.intoArray(ot[c + 1], r + 1 * L);
-        a02.intoArray(ot[c + 2], r);
-        a12.intoArray(ot[c + 2], r + 1 * L);
-        a03.intoArray(ot[c + 3], r);
-        a13.intoArray(ot[c + 3], r + 1 * L);
-        a04.intoArray(ot[c + 4], r);
-        a14.intoArray(ot[c + 4], r + 1 * L);
-        a05.intoArray(ot[c + 5], r);
-        a15.intoArray(ot[c + 5], r + 1 * L);
-        a06.intoArray(ot[c + 6], r);
-        a16.intoArray(ot[c + 6], r + 1 * L);
-        a07.intoArray(ot[c + 7], r);
-        a17.intoArray(ot[c + 7], r + 1 * L);
-    }
-
-    private static void accumulate2x4(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot,
-            int r, int c) {
-        FloatVector a00 = FloatVector.fromArray(S, ot[c + 0], r);
-        FloatVector a10 = FloatVector.fromArray(S, ot[c + 0], r + 1 * L);
-        FloatVector a01 = FloatVector.fromArray(S, ot[c + 1], r);
-        FloatVector a11 = FloatVector.fromArray(S, ot[c + 1], r + 1 * L);
-        FloatVector a02 = FloatVector.fromArray(S, ot[c + 2], r);
-        FloatVector a12 = FloatVector.fromArray(S, ot[c + 2], r + 1 * L);
-        FloatVector a03 = FloatVector.fromArray(S, ot[c + 3], r);
-        FloatVector a13 = FloatVector.fromArray(S, ot[c + 3], r + 1 * L);
-        for (int x = 0; x < count; x++) {
-            float[] px = p[keys[x]];
-            int o = vo[x] + c;
-            FloatVector e0 = FloatVector.fromArray(S, px, r);
-            FloatVector e1 = FloatVector.fromArray(S, px, r + 1 * L);
-            FloatVector w = FloatVector.broadcast(S, v[o + 0]);
-            a00 = e0.fma(w, a00);
-            a10 = e1.fma(w, a10);
-            w = FloatVector.broadcast(S, v[o + 1]);
-            a01 = e0.fma(w, a01);
-            a11 = e1.fma(w, a11);
-            w = FloatVector.broadcast(S, v[o + 2]);
-            a02 = e0.fma(w, a02);
-            a12 = e1.fma(w, a12);
-            w = FloatVector.broadcast(S, v[o + 3]);
-            a03 = e0.fma(w, a03);
-            a13 = e1.fma(w, a13);
-        }
-        a00.intoArray(ot[c + 0], r);
-        a10.intoArray(ot[c + 0], r + 1 * L);
-        a01.intoArray(ot[c + 1], r);
-        a11.intoArray(ot[c + 1], r + 1 * L);
-        a02.intoArray(ot[c + 2], r);
-        a12.intoArray(ot[c + 2], r + 1 * L);
-        a03.intoArray(ot[c + 3], r);
-        a13.intoArray(ot[c + 3], r + 1 * L);
-    }
-
-    private static void accumulate2x1(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot,
-            int r, int c) {
-        FloatVector a00 = FloatVector.fromArray(S, ot[c + 0], r);
-        FloatVector a10 = FloatVector.fromArray(S, ot[c + 0], r + 1 * L);
-        for (int x = 0; x < count; x++) {
-            float[] px = p[keys[x]];
-            int o = vo[x] + c;
-            FloatVector e0 = FloatVector.fromArray(S, px, r);
-            FloatVector e1 = FloatVector.fromArray(S, px, r + 1 * L);
-            FloatVector w = FloatVector.broadcast(S, v[o + 0]);
-            a00 = e0.fma(w, a00);
-            a10 = e1.fma(w, a10);
-        }
-        a00.intoArray(ot[c + 0], r);
-        a10.intoArray(ot[c + 0], r + 1 * L);
-    }
-
-    private static void accumulate1x8(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot,
-            int r, int c) {
-        FloatVector a00 = FloatVector.fromArray(S, ot[c + 0], r);
-        FloatVector a01 = FloatVector.fromArray(S, ot[c + 1], r);
-        FloatVector a02 = FloatVector.fromArray(S, ot[c + 2], r);
-        FloatVector a03 = FloatVector.fromArray(S, ot[c + 3], r);
-        FloatVector a04 = FloatVector.fromArray(S, ot[c + 4], r);
-        FloatVector a05 = FloatVector.fromArray(S, ot[c + 5], r);
-        FloatVector a06 = FloatVector.fromArray(S, ot[c + 6], r);
-        FloatVector a07 = FloatVector.fromArray(S, ot[c + 7], r);
-        for (int x = 0; x < count; x++) {
-            float[] px = p[keys[x]];
-            int o = vo[x] + c;
-            FloatVector e0 = FloatVector.fromArray(S, px, r);
-            FloatVector w = FloatVector.broadcast(S, v[o + 0]);
-            a00 = e0.fma(w, a00);
-            w = FloatVector.broadcast(S, v[o + 1]);
-            a01 = e0.fma(w, a01);
-            w = FloatVector.broadcast(S, v[o + 2]);
-            a02 = e0.fma(w, a02);
-            w = FloatVector.broadcast(S, v[o + 3]);
-            a03 = e0.fma(w, a03);
-            w = FloatVector.broadcast(S, v[o + 4]);
-            a04 = e0.fma(w, a04);
-            w = FloatVector.broadcast(S, v[o + 5]);
-            a05 = e0.fma(w, a05);
-            w = FloatVector.broadcast(S, v[o + 6]);
-            a06 = e0.fma(w, a06);
-            w = FloatVector.broadcast(S, v[o + 7]);
-            a07 = e0.fma(w, a07);
-        }
-        a00.intoArray(ot[c + 0], r);
-        a01.intoArray(ot[c + 1], r);
-        a02.intoArray(ot[c + 2], r);
-        a03.intoArray(ot[c + 3], r);
-        a04.intoArray(ot[c + 4], r);
-        a05.intoArray(ot[c + 5], r);
-        a06.intoArray(ot[c + 6], r);
-        a07.intoArray(ot[c + 7], r);
-    }
-
-    private static void accumulate1x4(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot,
-            int r, int c) {
-        FloatVector a00 = FloatVector.fromArray(S, ot[c + 0], r);
-        FloatVector a01 = FloatVector.fromArray(S, ot[c + 1], r);
-        FloatVector a02 = FloatVector.fromArray(S, ot[c + 2], r);
-        FloatVector a03 = FloatVector.fromArray(S, ot[c + 3], r);
-        for (int x = 0; x < count; x++) {
-            float[] px = p[keys[x]];
-            int o = vo[x] + c;
-            FloatVector e0 = FloatVector.fromArray(S, px, r);
-            FloatVector w = FloatVector.broadcast(S, v[o + 0]);
-            a00 = e0.fma(w, a00);
-            w = FloatVector.broadcast(S, v[o + 1]);
-            a01 = e0.fma(w, a01);
-            w = FloatVector.broadcast(S, v[o + 2]);
-            a02 = e0.fma(w, a02);
-            w = FloatVector.broadcast(S, v[o + 3]);
-            a03 = e0.fma(w, a03);
-        }
-        a00.intoArray(ot[c + 0], r);
-        a01.intoArray(ot[c + 1], r);
-        a02.intoArray(ot[c + 2], r);
-        a03.intoArray(ot[c + 3], r);
-    }
-
-    private static void accumulate1x1(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot,
-            int r, int c) {
-        FloatVector a00 = FloatVector.fromArray(S, ot[c + 0], r);
-        for (int x = 0; x < count; x++) {
-            float[] px = p[keys[x]];
-            int o = vo[x] + c;
-            FloatVector e0 = FloatVector.fromArray(S, px, r);
-            FloatVector w = FloatVector.broadcast(S, v[o + 0]);
-            a00 = e0.fma(w, a00);
-        }
-        a00.intoArray(ot[c + 0], r);
     }
 
     // ---- online softmax ----------------------------------------------------------------------------------------

@@ -28,9 +28,11 @@ import org.attention4j.Tensor;
  * rounds and a correctness check of one output against the other. Run it with {@code bench/cpu_vs_ort.sh}.
  *
  * <p>System properties: {@code threads} (2; attention4j worker threads and ORT intra-op threads, inter-op 1),
- * {@code rounds} (5), {@code cases} (comma list of names; default all), {@code warmup.s} (1.0: seconds of warm-up
- * per side, and at least {@code warmup.calls}, 3, calls), {@code round.s} (0.2: a round, both sides together, lasts
- * at least this long; at least 3 calls a side), {@code seed} (42).
+ * {@code rounds} (5), {@code cases} (comma list of names; default all), {@code warmup.s} (3.0: seconds of warm-up
+ * per side, and at least {@code warmup.calls}, 10, calls: C2 needs about 1.5 s of a 2-core machine to compile the
+ * Vector API kernels, and a shorter warm-up times the JIT, not the engine), {@code round.s} (0.5: a round, both
+ * sides together, lasts at least this long; at least 3 calls a side), {@code ort.spin} (true: ORT's default of
+ * spinning workers between runs; false sets {@code session.intra_op.allow_spinning=0}), {@code seed} (42).
  *
  * <p>Timing: each call is timed alone; a round times {@code iters} calls of attention4j then {@code iters} of ORT
  * and keeps each side's median; the table shows the median of those round medians. ORT's timed call is
@@ -83,9 +85,9 @@ public final class ModelSuiteBench {
     public static void main(String[] args) throws Exception {
         int threads = Integer.getInteger("threads", 2);
         int rounds = Integer.getInteger("rounds", 5);
-        double warmupS = Double.parseDouble(System.getProperty("warmup.s", "1.0"));
-        int warmupCalls = Integer.getInteger("warmup.calls", 3);
-        double roundS = Double.parseDouble(System.getProperty("round.s", "0.2"));
+        double warmupS = Double.parseDouble(System.getProperty("warmup.s", "3.0"));
+        int warmupCalls = Integer.getInteger("warmup.calls", 10);
+        double roundS = Double.parseDouble(System.getProperty("round.s", "0.5"));
         long seed = Long.getLong("seed", 42L);
         List<Case> selected = select(System.getProperty("cases", ""));
 
@@ -487,6 +489,11 @@ public final class ModelSuiteBench {
                     ort.setIntra.invoke(options, threads);
                     ort.setInter.invoke(options, 1);
                     ort.setOptLevel.invoke(options, ort.optAll);
+                    if (!Boolean.parseBoolean(System.getProperty("ort.spin", "true"))) {
+                        // ORT's workers spin after each run by default, taking the cores from whatever runs next.
+                        ort.optionsClass.getMethod("addConfigEntry", String.class, String.class)
+                                .invoke(options, "session.intra_op.allow_spinning", "0");
+                    }
                     byte[] bytes = OnnxAttentionModel.build(c.b(), c.hq(), kvHeads, c.nq(), c.nk(), c.d(), c.dv(),
                             c.causal(), null);
                     session = ort.createSession.invoke(ort.env, bytes, options);
