@@ -14,16 +14,18 @@ import java.util.Optional;
 import org.attention4j.cpu.SimdSupport;
 
 /**
- * Gives the README's {@code java -jar attention4j.jar ...} commands the cpu backend's Vector API kernels without
- * the user knowing a flag. A JVM can read {@code jdk.incubator.vector} only when started with
+ * Gives the CLI's long-running command ({@code bench}) the cpu backend's Vector API kernels without the user
+ * knowing a flag. A JVM can read {@code jdk.incubator.vector} only when started with
  * {@code --add-modules jdk.incubator.vector}, and a jar manifest cannot say so; so when the module is missing the
  * CLI starts itself again, once, with the flag added in front of the JVM's own arguments, passes its standard
  * streams through, and exits with the child's status. The JDK's one-line "Using incubator modules" warning on
  * the child's stderr is dropped, so that errors stay one line.
  *
- * <p>Not done when the module is already there, when {@code attention4j.cpu.simd=scalar}, when
- * {@code -Dattention4j.relaunch=false}, or when this JVM's command line cannot be read (then the cpu backend
- * logs how to enable the fast kernels).
+ * <p>The one-shot commands ({@code attend}, {@code demo}, {@code heatmap}) run in the first JVM on the portable
+ * kernels: Vector API code is slow until C2 has compiled it (about 1.5 s of a 2-core machine), so a single call in a
+ * fresh JVM finishes sooner without it (whole-process {@code attend} at B1 H8 N2048 D64: 1.07 s portable, 1.73 s
+ * vector; DESIGN.md). {@code -Dattention4j.cpu.simd=vector} relaunches for every command, {@code =scalar} never;
+ * {@code -Dattention4j.relaunch=false} never relaunches; nor when this JVM's command line cannot be read.
  */
 final class VectorRelaunch {
     /** Set on the child so that it can never start a third JVM. */
@@ -35,8 +37,14 @@ final class VectorRelaunch {
 
     /** The child's exit status when this JVM should relaunch itself and did, else empty (carry on here). */
     static Optional<Integer> maybeRelaunch(String[] args) {
+        String simd = System.getProperty(SimdSupport.PROPERTY, "auto").trim();
         if (SimdSupport.vectorModulePresent() || !Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))
-                || "scalar".equalsIgnoreCase(System.getProperty(SimdSupport.PROPERTY, "").trim())) {
+                || simd.equalsIgnoreCase("scalar")) {
+            return Optional.empty();
+        }
+        if (!simd.equalsIgnoreCase("vector") && !wantsVector(args)) {
+            // A one-shot command: the portable kernels, and no advice to add a flag that would slow it down.
+            System.setProperty(SimdSupport.PROPERTY, "scalar");
             return Optional.empty();
         }
         List<String> command = command(args);
@@ -61,6 +69,16 @@ final class VectorRelaunch {
             Thread.currentThread().interrupt();
             return Optional.of(130);
         }
+    }
+
+    /** Whether the subcommand (the first argument that is not an option) is one that runs long enough to gain. */
+    static boolean wantsVector(String[] args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                return a.equals("bench");
+            }
+        }
+        return false;
     }
 
     /**
