@@ -13,7 +13,8 @@ import java.util.Arrays;
  * {@code 2^(s - m) / l}; otherwise nothing of size {@code Nq x Nk} exists.
  *
  * <p>The block is held transposed (one array per head-dim element, per key, per value element, each indexed by the
- * row) so that every hot loop is a vectorisable loop over rows; see {@link Kernels}.
+ * row) so that every hot loop is a vectorisable loop over rows; see {@link TileOps}. Tiles of at most a few rows
+ * use row-major kernels instead ({@link TileOps#maxRowMajorRows}), so that decoding keeps the lanes busy.
  */
 final class QueryTile {
     /** The inner loops: Vector API micro-kernels or their portable twin, chosen once per JVM. */

@@ -22,13 +22,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code cpu} backend: FlashAttention's tiled online softmax in float32, multi-threaded over
- * (batch, head, query tile), with inner loops that HotSpot's C2 vectorises on a plain Java 17 JVM.
+ * (batch, head, query tile), with register-blocked Vector API micro-kernels where {@code jdk.incubator.vector} is
+ * readable and loops that HotSpot's C2 vectorises on any Java 17 JVM otherwise ({@link SimdSupport}).
  *
  * <p>Per call, each (batch, kv head) gets a {@link KvLayout}: K and V read in place (a rotated copy of K when RoPE
  * is on), shared by every query head of the group, so grouped-query heads never copy K or V per query head. Query
  * tiles of {@link #BR} rows, held transposed so that every hot loop runs over rows, then stream over key tiles of
- * {@link #BC} keys ({@link QueryTile}, {@link Kernels}, {@link FastExp}); memory is {@code O((Nq + Nk) * D)}
- * without weights. With RoPE, groups are processed a batch at a time, so the rotated copies alive at once stay
+ * {@link #BC} keys ({@link QueryTile}, {@link TileOps}); memory is {@code O((Nq + Nk) * D)} without weights. The
+ * query heads of a group whose queries are few ({@link #PACK_ROWS}) share one tile, so decoding reads the group's
+ * cache once. With RoPE, groups are processed a batch at a time, so the rotated copies alive at once stay
  * bounded.
  *
  * <p>Thread-safe: calls from many threads share the worker pool, which is created here and shut down by

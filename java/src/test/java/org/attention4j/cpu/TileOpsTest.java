@@ -1,0 +1,148 @@
+package org.attention4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel kind this JVM runs ({@link TileOps#ACTIVE}: Vector API or portable, one per surefire execution)
+ * against plain double-precision loops, on awkward sizes (lane tails, head-dim tails), outputs poisoned first.
+ */
+class TileOpsTest {
+    private static final TileOps OPS = TileOps.ACTIVE;
+    private static final int L = OPS.lanes();
+
+    private static int padded(int n) {
+        return (n + L - 1) / L * L;
+    }
+
+    @Test
+    void exp2IsAccurateOverTheSoftmaxDomainAndExactAtTheEdges() {
+        int n = padded(4099);
+        float[] s = new float[n];
+        float[] want = new float[n];
+        float[] shift = new float[n];
+        float[] scratch = new float[n];
+        Random r = new Random(5);
+        for (int i = 0; i < n; i++) {
+            s[i] = i < 4000 ? -60f * r.nextFloat() : -r.nextFloat();
+            shift[i] = r.nextFloat();
+            want[i] = (float) Math.pow(2, (double) s[i] - shift[i]);
+        }
+        s[0] = Float.NEGATIVE_INFINITY;
+        want[0] = 0f;
+        s[1] = Float.NaN;
+        s[2] = 0f;
+        shift[2] = 0f;
+        want[2] = 1f;
+        OPS.exp2Shifted(s, shift, scratch, n);
+        assertEquals(0f, s[0], "2^-inf");
+        assertTrue(Float.isNaN(s[1]), "2^NaN");
+        assertEquals(1f, s[2], "2^0");
+        for (int i = 3; i < n; i++) {
+            double rel = Math.abs(s[i] - want[i]) / want[i];
+            assertTrue(rel <= 5e-7, "2^" + s[i] + " rel error " + rel + " at " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1, 1", "15, 59", "16, 64", "17, 3", "33, 111", "70, 40"})
+    void transposesRoundTripOnAwkwardSizes(int n, int d) {
+        Random r = new Random(n * 31L + d);
+        float[] st = new float[n * d];
+        for (int i = 0; i < st.length; i++) {
+            st[i] = (float) r.nextGaussian();
+        }
+        float[][] qt = new float[d][padded(n) + 3];
+        for (float[] row : qt) {
+            java.util.Arrays.fill(row, Float.NaN);
+        }
+        double scale = 0.125 * 1.4426950408889634;
+        OPS.transposeIn(st, n, d, scale, qt);
+        for (int c = 0; c < d; c++) {
+            for (int i = 0; i < n; i++) {
+                assertEquals((float) (st[i * d + c] * scale), qt[c][i], Math.ulp(qt[c][i]), "qt[" + c + "][" + i + "]");
+            }
+            for (int i = n; i < padded(n); i++) {
+                assertEquals(0f, qt[c][i], "padding row " + i + " is 0");
+            }
+        }
+        float[] inv = new float[padded(n)];
+        for (int i = 0; i < n; i++) {
+            inv[i] = 1f / (1 + i);
+        }
+        float[] out = new float[n * d];
+        java.util.Arrays.fill(out, Float.NaN);
+        OPS.transposeOut(qt, inv, n, d, out);
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < d; c++) {
+                assertEquals(qt[c][i] * inv[i], out[i * d + c], "out[" + i + "][" + c + "]");
+            }
+        }
+    }
+
+    @Test
+    void allFiniteFindsNaNAndInfinityAnywhere() {
+        float[] x = new float[77];
+        assertTrue(OPS.allFinite(x, 0, x.length));
+        for (int at : new int[] {0, 15, 16, 63, 76}) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                float[] y = x.clone();
+                y[at] = bad;
+                assertFalse(OPS.allFinite(y, 0, y.length), bad + " at " + at);
+                assertTrue(OPS.allFinite(y, at + 1, y.length), "outside the range");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1, 1, 1, 1", "3, 59, 17, 7", "4, 64, 64, 120", "8, 128, 128, 33", "5, 16, 33, 9"})
+    void rowMajorKernelsMatchPlainLoops(int rows, int d, int dv, int cnt) {
+        if (OPS.maxRowMajorRows() < rows) {
+            return;   // this kind does not use them for so many rows (the portable kind never does)
+        }
+        Random r = new Random(rows * 7L + d + dv + cnt);
+        float[] q = new float[rows * d];
+        float[] k = new float[(cnt + 2) * d];
+        float[] v = new float[(cnt + 2) * dv];
+        for (float[] a : new float[][] {q, k, v}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextGaussian();
+            }
+        }
+        int[] ko = new int[cnt];
+        int[] vo = new int[cnt];
+        int[] keys = new int[cnt];
+        for (int j = 0; j < cnt; j++) {
+            ko[j] = (j + 2) * d;      // keys read at an offset, as from a cache or a head's slice
+            vo[j] = (j + 2) * dv;
+            keys[j] = j;
+        }
+        float[][] p = new float[cnt][padded(rows)];
+        OPS.scoresByRow(q, rows, k, ko, cnt, d, p);
+        float[] o = new float[rows * dv];
+        OPS.accumulateByRow(p, keys, vo, cnt, v, o, rows, dv);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cnt; j++) {
+                double s = 0;
+                for (int c = 0; c < d; c++) {
+                    s += (double) q[i * d + c] * k[ko[j] + c];
+                }
+                assertEquals(s, p[j][i], 1e-5 * Math.sqrt(d) + 1e-6, "score row " + i + " key " + j);
+            }
+            for (int c = 0; c < dv; c++) {
+                double acc = 0;
+                for (int j = 0; j < cnt; j++) {
+                    acc += (double) p[j][i] * v[vo[j] + c];
+                }
+                assertEquals(acc, o[i * dv + c], 1e-4 * Math.sqrt(cnt * d), "output row " + i + " col " + c);
+            }
+        }
+    }
+}
