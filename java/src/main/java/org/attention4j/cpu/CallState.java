@@ -40,8 +40,14 @@ final class CallState {
         this(p, bc, new BlockSlot());
     }
 
+    /** Keys {@code [keyLo, keyHi)} are this state's share of the call (all of them unless split, see below). */
+    final int keyLo;
+    final int keyHi;
+
     CallState(AttentionProblem p, int bc, BlockSlot inlineSlot) {
         this.inlineSlot = inlineSlot;
+        this.keyLo = 0;
+        this.keyHi = p.nk();
         this.p = p;
         this.nq = p.nq();
         this.nk = p.nk();
@@ -62,6 +68,34 @@ final class CallState {
         this.slopes = p.alibiSlopes();
     }
 
+    /**
+     * One share of a call split along the keys (split-K, as FlashDecoding): keys {@code [keyLo, keyHi)} only, with
+     * outputs and a log-sum-exp of its own (always), to be merged exactly afterwards. Shares the parent's rules,
+     * RoPE table and mask; never has weights.
+     */
+    CallState(CallState parent, int keyLo, int keyHi) {
+        this.p = parent.p;
+        this.nq = parent.nq;
+        this.nk = parent.nk;
+        this.d = parent.d;
+        this.dv = parent.dv;
+        this.heads = parent.heads;
+        this.bc = parent.bc;
+        this.offset = parent.offset;
+        this.out = new float[parent.out.length];
+        this.weights = null;
+        this.lse = new float[p.batch() * heads * nq];
+        this.rope = parent.rope;
+        this.qScale = parent.qScale;
+        this.boolMask = parent.boolMask;
+        this.floatMask = parent.floatMask;
+        this.maskStrides = parent.maskStrides;
+        this.slopes = parent.slopes;
+        this.inlineSlot = new BlockSlot();
+        this.keyLo = keyLo;
+        this.keyHi = keyHi;
+    }
+
     /** Whether any per-element visibility or bias rule applies (else a tile only needs its row span). */
     boolean hasElementRules() {
         return boolMask != null || floatMask != null || slopes != null;
@@ -69,16 +103,16 @@ final class CallState {
 
     /** First key query {@code i} of batch {@code b} may see (causal, window and key lengths only). */
     int lo(int i) {
-        long lo = 0;
+        long lo = keyLo;
         if (p.windowLeft() >= 0) {
             lo = Math.max(lo, (long) i + offset - p.windowLeft());
         }
-        return (int) Math.min(lo, nk);
+        return (int) Math.min(lo, keyHi);
     }
 
     /** One past the last key query {@code i} of batch {@code b} may see (causal, window and key lengths only). */
     int hi(int b, int i) {
-        long hi = p.kvLength(b);
+        long hi = Math.min(p.kvLength(b), keyHi);
         if (p.causal() == Causal.BOTTOM_RIGHT) {
             hi = Math.min(hi, (long) i + offset + 1);
         } else if (p.causal() == Causal.TOP_LEFT) {

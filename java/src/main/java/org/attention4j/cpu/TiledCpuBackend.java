@@ -56,6 +56,9 @@ public final class TiledCpuBackend implements AttentionBackend {
         return TileOps.ACTIVE.lanes() > 1 ? 64 : 512;
     }
 
+    /** Keys per share, at least, when a call with few query tasks is split along its keys. */
+    static final int SPLIT_KEYS = Math.max(1, Integer.getInteger("attention4j.cpu.splitKeys", 1024));
+
     /** A last query tile of fewer rows than this is merged into the one before. */
     static final int TAIL_ROWS = 16;
 
@@ -148,6 +151,8 @@ public final class TiledCpuBackend implements AttentionBackend {
         int tiles = qTiles;
         long layoutFloats = KvLayout.floats(p);
         int groups = p.batch() * p.kvHeads();
+        boolean packed = group > 1 && (long) p.nq() * group <= PACK_ROWS;
+        CallState[] shares = keyShares(p, cs, (long) groups * (packed ? 1 : (long) group * tiles));
         int g = 0;
         while (g < groups && qTiles > 0) {
             // A batch of (b, kv head) groups: enough tasks to keep every thread busy, bounded memory.
@@ -179,11 +184,13 @@ public final class TiledCpuBackend implements AttentionBackend {
                 KvLayout kv = layouts[x - g];
                 int b = x / p.kvHeads();
                 int hk = x % p.kvHeads();
-                if (group > 1 && (long) p.nq() * group <= PACK_ROWS) {
-                    work.add(() -> {
-                        QueryTile.run(cs, kv, b, hk * group, group, 0, p.nq());
-                        return null;
-                    });
+                if (packed) {
+                    for (CallState share : shares) {
+                        work.add(() -> {
+                            QueryTile.run(share, kv, b, hk * group, group, 0, p.nq());
+                            return null;
+                        });
+                    }
                     continue;
                 }
                 for (int h = hk * group; h < (hk + 1) * group; h++) {
@@ -192,15 +199,20 @@ public final class TiledCpuBackend implements AttentionBackend {
                     for (int t = qTiles - 1; t >= 0; t--) {
                         int i0 = t * br;
                         int i1 = t == tiles - 1 ? p.nq() : i0 + br;
-                        work.add(() -> {
-                            QueryTile.run(cs, kv, b, head, i0, i1);
-                            return null;
-                        });
+                        for (CallState share : shares) {
+                            work.add(() -> {
+                                QueryTile.run(share, kv, b, head, i0, i1);
+                                return null;
+                            });
+                        }
                     }
                 }
             }
             runAll(work);
             g = gEnd;
+        }
+        if (shares.length > 1) {
+            mergeShares(shares, cs);
         }
         int bN = p.batch();
         int hN = p.heads();
@@ -209,6 +221,72 @@ public final class TiledCpuBackend implements AttentionBackend {
                 cs.weights == null ? null : Tensor.of(cs.weights, bN, hN, p.nq(), p.nk()),
                 cs.lse == null ? null : Tensor.of(cs.lse, bN, hN, p.nq()),
                 Backend.CPU);
+    }
+
+    /**
+     * The call itself, or, when its query tasks are fewer than the threads (decoding with {@code B * Hkv} below
+     * the thread count) and it has enough keys, shares of its keys (split-K) that {@link #mergeShares} combines
+     * exactly through their log-sum-exps, as {@code AttentionMerge} and FlashDecoding do. Never with weights.
+     */
+    CallState[] keyShares(AttentionProblem p, CallState cs, long queryTasks) {
+        int nk = p.nk();
+        if (threads == 1 || p.returnWeights() || queryTasks >= threads || nk < 2 * SPLIT_KEYS) {
+            return new CallState[] {cs};
+        }
+        int n = (int) Math.min((threads + queryTasks - 1) / queryTasks, nk / SPLIT_KEYS);
+        // Shares on key-tile boundaries, so that each share's tiles are whole tiles of the unsplit call.
+        int tilesK = (nk + BC - 1) / BC;
+        CallState[] shares = new CallState[n];
+        for (int s = 0; s < n; s++) {
+            int lo = (int) ((long) tilesK * s / n) * BC;
+            int hi = (int) Math.min((long) tilesK * (s + 1) / n * BC, nk);
+            shares[s] = new CallState(cs, lo, hi);
+        }
+        return shares;
+    }
+
+    /**
+     * {@code lse = log sum_s exp(lse_s)}, {@code out = sum_s exp(lse_s - lse) out_s}, in double. A share whose row
+     * saw no key ({@code -inf}) adds nothing; NaN in any share makes the row NaN, as in the unsplit call.
+     */
+    private static void mergeShares(CallState[] shares, CallState cs) {
+        int rows = shares[0].lse.length;
+        int dv = cs.dv;
+        double[] acc = new double[dv];
+        for (int row = 0; row < rows; row++) {
+            double mx = Double.NEGATIVE_INFINITY;
+            boolean nan = false;
+            for (CallState s : shares) {
+                float l = s.lse[row];
+                nan |= Float.isNaN(l);
+                mx = Math.max(mx, l);
+            }
+            int ob = row * dv;
+            float lse;
+            if (nan) {
+                java.util.Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
+                lse = Float.NaN;
+            } else if (mx == Double.NEGATIVE_INFINITY) {
+                lse = Float.NEGATIVE_INFINITY;   // no visible key anywhere: output stays 0
+            } else {
+                java.util.Arrays.fill(acc, 0);
+                double sum = 0;
+                for (CallState s : shares) {
+                    double w = Math.exp(s.lse[row] - mx);
+                    sum += w;
+                    for (int c = 0; c < dv; c++) {
+                        acc[c] += w * s.out[ob + c];
+                    }
+                }
+                for (int c = 0; c < dv; c++) {
+                    cs.out[ob + c] = (float) (acc[c] / sum);
+                }
+                lse = (float) (mx + Math.log(sum));
+            }
+            if (cs.lse != null) {
+                cs.lse[row] = lse;
+            }
+        }
     }
 
     private void runAll(List<Callable<Void>> tasks) {
