@@ -46,6 +46,24 @@ public final class HostKvCache extends KvCache {
         return slice(values, b, valueDim());
     }
 
+    /**
+     * The key storage itself, {@code [B, Hkv, capacity, D]}, not a copy: for backends that read a decode step in
+     * place (the cpu backend, holding this cache's lock for the step). Rows at or past {@code length(b)} hold
+     * nothing meaningful. Writing to it corrupts the cache.
+     *
+     * @throws IllegalStateException when the cache is closed
+     */
+    public synchronized Tensor keyStorage() {
+        requireOpen();
+        return Tensor.of(keys, batch(), kvHeads(), capacity(), dim());
+    }
+
+    /** The value storage itself, {@code [B, Hkv, capacity, Dv]}, not a copy; as {@link #keyStorage()}. */
+    public synchronized Tensor valueStorage() {
+        requireOpen();
+        return Tensor.of(values, batch(), kvHeads(), capacity(), valueDim());
+    }
+
     private Tensor slice(float[] src, int b, int x) {
         requireOpen();
         int len = length(b);

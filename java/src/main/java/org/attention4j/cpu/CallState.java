@@ -40,12 +40,37 @@ final class CallState {
         this(p, bc, new BlockSlot());
     }
 
+    /**
+     * Per batch entry, for a decode step read in place from a cache whose rows are {@code Nk = capacity} long: the
+     * keys in use {@code L_b} and the diagonal {@code L_b - Nq} (null: {@code kvLength(b)} and {@code Nk - Nq}).
+     */
+    final int[] entryKeys;
+    final int[] entryDiagonal;
+
     /** Keys {@code [keyLo, keyHi)} are this state's share of the call (all of them unless split, see below). */
     final int keyLo;
     final int keyHi;
 
     CallState(AttentionProblem p, int bc, BlockSlot inlineSlot) {
+        this(p, bc, inlineSlot, null);
+    }
+
+    /**
+     * @param entryKeys for a decode step over a cache's storage: keys in use per batch entry (the diagonal of
+     *                  entry {@code b} is then {@code entryKeys[b] - Nq}, RoPE queries sit at {@code entryKeys[b] -
+     *                  Nq + i}); null for an ordinary call
+     */
+    CallState(AttentionProblem p, int bc, BlockSlot inlineSlot, int[] entryKeys) {
         this.inlineSlot = inlineSlot;
+        this.entryKeys = entryKeys;
+        if (entryKeys == null) {
+            this.entryDiagonal = null;
+        } else {
+            this.entryDiagonal = new int[entryKeys.length];
+            for (int b = 0; b < entryKeys.length; b++) {
+                entryDiagonal[b] = entryKeys[b] - p.nq();
+            }
+        }
         this.keyLo = 0;
         this.keyHi = p.nk();
         this.p = p;
@@ -92,8 +117,22 @@ final class CallState {
         this.maskStrides = parent.maskStrides;
         this.slopes = parent.slopes;
         this.inlineSlot = new BlockSlot();
+        this.entryKeys = parent.entryKeys;
+        this.entryDiagonal = parent.entryDiagonal;
         this.keyLo = keyLo;
         this.keyHi = keyHi;
+    }
+
+    /**
+     * The ALiBi distance from query {@code i} of entry {@code b} to the nearest key of its span {@code [lo, hi)}
+     * (0 when the diagonal lies inside it, or without ALiBi).
+     */
+    long alibiNearest(int b, int i, int lo, int hi) {
+        if (slopes == null || lo >= hi) {
+            return 0;
+        }
+        long pos = (long) i + diagonal(b);
+        return pos < lo ? lo - pos : pos >= hi ? pos - (hi - 1) : 0;
     }
 
     /** Whether any per-element visibility or bias rule applies (else a tile only needs its row span). */
@@ -101,18 +140,34 @@ final class CallState {
         return boolMask != null || floatMask != null || slopes != null;
     }
 
+    /** {@code Nk_b - Nq}: where batch entry {@code b}'s diagonal sits. */
+    int diagonal(int b) {
+        return entryDiagonal == null ? offset : entryDiagonal[b];
+    }
+
+    /** Keys of batch entry {@code b} that any query may see at all: {@code kvLength(b)}, or the cache's length. */
+    int keysInUse(int b) {
+        return entryKeys == null ? p.kvLength(b) : entryKeys[b];
+    }
+
+    /** The RoPE position of query {@code i} of batch entry {@code b}. */
+    int queryPosition(int b, int i) {
+        return entryDiagonal == null ? p.queryPosition(b, i) : entryDiagonal[b] + i;
+    }
+
     /** First key query {@code i} of batch {@code b} may see (causal, window and key lengths only). */
-    int lo(int i) {
+    int lo(int b, int i) {
         long lo = keyLo;
         if (p.windowLeft() >= 0) {
-            lo = Math.max(lo, (long) i + offset - p.windowLeft());
+            lo = Math.max(lo, (long) i + diagonal(b) - p.windowLeft());
         }
         return (int) Math.min(lo, keyHi);
     }
 
     /** One past the last key query {@code i} of batch {@code b} may see (causal, window and key lengths only). */
     int hi(int b, int i) {
-        long hi = Math.min(p.kvLength(b), keyHi);
+        long hi = Math.min(keysInUse(b), keyHi);
+        int offset = diagonal(b);
         if (p.causal() == Causal.BOTTOM_RIGHT) {
             hi = Math.min(hi, (long) i + offset + 1);
         } else if (p.causal() == Causal.TOP_LEFT) {
@@ -127,9 +182,11 @@ final class CallState {
     /**
      * Applies the user mask and ALiBi to the scores {@code p[jj][r]}, {@code a <= jj < z}, of query {@code i} (row
      * {@code r} of its block) for keys {@code j0 + jj}: a false boolean entry sets {@code -inf}, a float entry and
-     * the ALiBi bias are added (in base-2 units).
+     * the ALiBi bias are added (in base-2 units). The ALiBi distance is counted from {@code dmin}, the distance to
+     * the row's nearest key in span ({@link #alibiNearest}): a constant per row, which softmax ignores and the
+     * log-sum-exp adds back, and which keeps the scores near 0 in float when every visible key is far away.
      */
-    void applyElementRules(float[][] p, int r, int a, int z, int b, int h, int i, int j0) {
+    void applyElementRules(float[][] p, int r, int a, int z, int b, int h, int i, int j0, long dmin) {
         long base = 0;
         long sj = 0;
         if (maskStrides != null) {
@@ -152,7 +209,7 @@ final class CallState {
                     bias += floatMask[(int) (base + j * sj)];
                 }
                 if (slopes != null) {
-                    bias -= slope * Math.abs((long) i + offset - j);
+                    bias -= slope * (Math.abs((long) i + diagonal(b) - j) - dmin);
                 }
                 if (bias != 0) {
                     p[jj][r] = (float) (p[jj][r] + bias * LOG2E);

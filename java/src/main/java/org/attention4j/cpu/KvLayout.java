@@ -18,7 +18,11 @@ final class KvLayout {
     /** Per key, whether its value row is not all finite; null when every value is finite. */
     final boolean[] valueNonFinite;
 
-    KvLayout(AttentionProblem p, int b, int hk, RopeTable rope) {
+    /**
+     * @param used the keys any query of entry {@code b} may see (key length, or a cache's length): only these are
+     *             rotated and scanned, the rows past them are never read
+     */
+    KvLayout(AttentionProblem p, int b, int hk, RopeTable rope, int used) {
         int nk = p.nk();
         d = p.dim();
         int dv = p.valueDim();
@@ -27,11 +31,11 @@ final class KvLayout {
             k = p.k().data();
             keyBase = kBase;
         } else {
-            k = new float[nk * d];
+            k = new float[used * d];
             keyBase = 0;
             double[] scratch = new double[d];
             float[] src = p.k().data();
-            for (int j = 0; j < nk; j++) {
+            for (int j = 0; j < used; j++) {
                 rope.rotate(src, kBase + j * d, p.keyPosition(b, j), 1.0, k, j * d, scratch);
             }
         }
@@ -39,8 +43,8 @@ final class KvLayout {
         float[] v = p.v().data();
         boolean[] bad = null;
         // One fast pass over the head's values; the per-key scan only when it finds NaN or an infinity.
-        boolean allFinite = TileOps.ACTIVE.allFinite(v, valueBase, valueBase + nk * dv);
-        for (int j = 0; j < nk && !allFinite; j++) {
+        boolean allFinite = TileOps.ACTIVE.allFinite(v, valueBase, valueBase + used * dv);
+        for (int j = 0; j < used && !allFinite; j++) {
             int o = valueBase + j * dv;
             for (int c = 0; c < dv; c++) {
                 if (!Float.isFinite(v[o + c])) {

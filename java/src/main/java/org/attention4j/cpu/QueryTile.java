@@ -59,6 +59,8 @@ final class QueryTile {
         /** Query head and query index of each row. */
         final int[] rowHead;
         final int[] rowQuery;
+        /** Per row, the ALiBi distance its biases are counted from ({@link CallState#alibiNearest}). */
+        final long[] alibiFrom;
         /** Where each row starts in Q (in floats), then, at the end, in the output. */
         final int[] rowBase;
         final int[] keys;
@@ -89,6 +91,7 @@ final class QueryTile {
             rowHead = new int[cap];
             rowQuery = new int[cap];
             rowBase = new int[cap];
+            alibiFrom = new long[cap];
             keys = new int[bc];
             vo = new int[bc];
             ko = new int[bc];
@@ -148,8 +151,9 @@ final class QueryTile {
         int maxLo = 0;
         int minHi = Integer.MAX_VALUE;
         for (int r = 0; r < n; r++) {
-            blk.lo[r] = cs.lo(blk.rowQuery[r]);
+            blk.lo[r] = cs.lo(b, blk.rowQuery[r]);
             blk.hi[r] = cs.hi(b, blk.rowQuery[r]);
+            blk.alibiFrom[r] = cs.alibiNearest(b, blk.rowQuery[r], blk.lo[r], blk.hi[r]);
             maxLo = Math.max(maxLo, blk.lo[r]);
             minHi = Math.min(minHi, blk.hi[r]);
             if (blk.lo[r] < blk.hi[r]) {
@@ -162,7 +166,7 @@ final class QueryTile {
         int vBase = kv.valueBase;
         for (int t = tileLo; t < tileHi; t++) {
             int j0 = t * bc;
-            int cnt = Math.min(bc, cs.nk - j0);
+            int cnt = Math.min(bc, cs.keysInUse(b) - j0);   // keys past those in use are never read
             boolean inside = j0 >= maxLo && j0 + cnt <= minHi;
             computeScores(cs, kv, blk, b, j0, cnt, inside);
 
@@ -262,7 +266,7 @@ final class QueryTile {
                         blk.qrow[r * d + c] = (float) (q[base[r] + c] * cs.qScale);
                     }
                 } else {
-                    cs.rope.rotate(q, base[r], cs.p.queryPosition(b, blk.rowQuery[r]), cs.qScale, blk.qrow, r * d,
+                    cs.rope.rotate(q, base[r], cs.queryPosition(b, blk.rowQuery[r]), cs.qScale, blk.qrow, r * d,
                             new double[d]);
                 }
             }
@@ -281,7 +285,7 @@ final class QueryTile {
             float[] row = new float[d];
             double[] scratch = new double[d];
             for (int r = 0; r < n; r++) {
-                cs.rope.rotate(q, base[r], cs.p.queryPosition(b, blk.rowQuery[r]), cs.qScale, row, 0, scratch);
+                cs.rope.rotate(q, base[r], cs.queryPosition(b, blk.rowQuery[r]), cs.qScale, row, 0, scratch);
                 for (int c = 0; c < d; c++) {
                     blk.qt[c][r] = row[c];
                 }
@@ -325,7 +329,7 @@ final class QueryTile {
                 int a = Math.max(blk.lo[r] - j0, 0);
                 int z = Math.min(blk.hi[r] - j0, cnt);
                 if (a < z) {
-                    cs.applyElementRules(blk.p, r, a, z, b, blk.rowHead[r], blk.rowQuery[r], j0);
+                    cs.applyElementRules(blk.p, r, a, z, b, blk.rowHead[r], blk.rowQuery[r], j0, blk.alibiFrom[r]);
                 }
             }
         }
@@ -364,7 +368,9 @@ final class QueryTile {
                 lse = Float.NEGATIVE_INFINITY;   // no visible key: output 0
                 Arrays.fill(cs.out, ob, ob + dv, 0f);
             } else {
-                lse = (float) (m / CallState.LOG2E + Math.log(l));
+                // The ALiBi distances were counted from the nearest key in span: add that constant back.
+                double back = cs.slopes == null ? 0 : (double) cs.slopes[blk.rowHead[r]] * blk.alibiFrom[r];
+                lse = (float) (m / CallState.LOG2E + Math.log(l) - back);
                 if (!Float.isFinite(m)) {
                     lse = Float.NaN;              // +inf or NaN among the scores: the row is NaN throughout
                     Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
@@ -391,7 +397,7 @@ final class QueryTile {
         }
         for (int t = tileLo; t < tileHi; t++) {
             int j0 = t * bc;
-            int cnt = Math.min(bc, cs.nk - j0);
+            int cnt = Math.min(bc, cs.keysInUse(b) - j0);   // keys past those in use are never read
             boolean inside = j0 >= maxLo && j0 + cnt <= minHi;
             computeScores(cs, kv, blk, b, j0, cnt, inside);
             for (int jj = 0; jj < cnt; jj++) {

@@ -75,7 +75,7 @@ final class RopeTable {
     void rotate(float[] src, int so, int pos, double mul, float[] dst, int dOff, double[] scratch) {
         double[] cs;
         int base;
-        if (table != null) {
+        if (table != null && pos >= minPos && pos - minPos < span) {
             cs = table;
             base = (pos - minPos) * half * 2;
         } else {

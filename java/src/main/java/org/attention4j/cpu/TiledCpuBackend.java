@@ -16,7 +16,10 @@ import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
 import org.attention4j.Tensor;
 import org.attention4j.spi.AttentionBackend;
+import org.attention4j.HostKvCache;
 import org.attention4j.spi.AttentionProblem;
+import org.attention4j.spi.BySequence;
+import org.attention4j.spi.DecodeProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,6 +144,42 @@ public final class TiledCpuBackend implements AttentionBackend {
         }
     }
 
+    /**
+     * A decode step over a {@link HostKvCache} read in place: one call over the cache's whole storage
+     * ({@code Nk = capacity}), each batch entry limited to its cached length and aligned on its own diagonal
+     * {@code L_b - Nq}, under the cache's lock so that appends from other threads wait for the step instead of
+     * racing it. Other caches go through {@link BySequence#decode}.
+     */
+    @Override
+    public AttentionResult decode(DecodeProblem dp) {
+        if (!(dp.cache() instanceof HostKvCache)) {
+            return BySequence.decode(this, dp);
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("cpu backend is closed");
+        }
+        HostKvCache cache = (HostKvCache) dp.cache();
+        synchronized (cache) {
+            int[] used = dp.lengths();
+            for (int b = 0; b < used.length; b++) {
+                if (cache.length(b) < used[b]) {
+                    throw new IllegalStateException("cache " + cache + " was cleared while a decode step read it");
+                }
+            }
+            AttentionProblem p = AttentionProblem.of(dp.q(), cache.keyStorage(), cache.valueStorage(),
+                    dp.options());
+            BlockSlot lent = spareSlots.poll();
+            CallState cs = new CallState(p, BC, lent == null ? new BlockSlot() : lent, used);
+            try {
+                return compute(p, cs);
+            } finally {
+                if (!closed.get() && spareSlots.size() < threads + 2) {
+                    spareSlots.offer(cs.inlineSlot);
+                }
+            }
+        }
+    }
+
     private AttentionResult compute(AttentionProblem p, CallState cs) {
         int group = p.group();
         int br = rowsPerTask(p, threads);
@@ -173,7 +212,7 @@ public final class TiledCpuBackend implements AttentionBackend {
                 int b = x / p.kvHeads();
                 int hk = x % p.kvHeads();
                 build.add(() -> {
-                    layouts[slot] = new KvLayout(p, b, hk, cs.rope);
+                    layouts[slot] = new KvLayout(p, b, hk, cs.rope, cs.keysInUse(b));
                     return null;
                 });
             }
@@ -229,7 +268,10 @@ public final class TiledCpuBackend implements AttentionBackend {
      * exactly through their log-sum-exps, as {@code AttentionMerge} and FlashDecoding do. Never with weights.
      */
     CallState[] keyShares(AttentionProblem p, CallState cs, long queryTasks) {
-        int nk = p.nk();
+        int nk = 0;
+        for (int b = 0; b < p.batch(); b++) {
+            nk = Math.max(nk, cs.keysInUse(b));   // a cache's storage is longer than what it holds
+        }
         if (threads == 1 || p.returnWeights() || queryTasks >= threads || nk < 2 * SPLIT_KEYS) {
             return new CallState[] {cs};
         }

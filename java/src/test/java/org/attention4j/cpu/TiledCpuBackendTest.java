@@ -228,10 +228,10 @@ class TiledCpuBackendTest {
         Tensor v = random(r, b, hkv, nk, dv);
         AttentionOptions.Builder o = AttentionOptions.builder().causal(causal).returnWeights(weights).returnLse(true);
         if (lengths) {
-            // One entry: padding that ends inside the last share, so that key lengths cut a share mid-way. (Not far
-            // from the end: with ALiBi, a nearest visible key 1500 positions back puts every score near -750 in
-            // base 2, whose last bit alone is 6e-5; a known limit of the float32 engines, noted for issue 8.)
-            o.kvLengths(b == 2 ? new int[] {nk - 20, 60} : new int[] {nk - 70});
+            // One entry: the keys end 1500 before the queries' diagonal, so that the first share holds every
+            // visible key and, with ALiBi, every visible key is ~1500 positions away (biases near -750 in base 2,
+            // which the engine counts from the nearest key in span).
+            o.kvLengths(b == 2 ? new int[] {nk - 20, 60} : new int[] {nk - 1500});
         }
         if (mask.equals("bool")) {
             boolean[] m = new boolean[b * nq * nk];
