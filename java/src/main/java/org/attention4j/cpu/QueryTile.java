@@ -260,6 +260,7 @@ final class QueryTile {
             base[r] = ((b * cs.heads + blk.rowHead[r]) * cs.nq + blk.rowQuery[r]) * d;
         }
         if (blk.byRow) {
+            double[] scratch = cs.rope == null ? null : new double[d];
             for (int r = 0; r < n; r++) {
                 if (cs.rope == null) {
                     for (int c = 0; c < d; c++) {
@@ -267,7 +268,7 @@ final class QueryTile {
                     }
                 } else {
                     cs.rope.rotate(q, base[r], cs.queryPosition(b, blk.rowQuery[r]), cs.qScale, blk.qrow, r * d,
-                            new double[d]);
+                            scratch);
                 }
             }
             return;

@@ -3,6 +3,7 @@ package org.attention4j.cpu;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -12,11 +13,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.attention4j.AttentionException;
+import org.attention4j.AttentionMerge;
 import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
+import org.attention4j.HostKvCache;
 import org.attention4j.Tensor;
 import org.attention4j.spi.AttentionBackend;
-import org.attention4j.HostKvCache;
 import org.attention4j.spi.AttentionProblem;
 import org.attention4j.spi.BySequence;
 import org.attention4j.spi.DecodeProblem;
@@ -79,8 +81,7 @@ public final class TiledCpuBackend implements AttentionBackend {
     private final ExecutorService pool;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Tile buffers for work that runs inline on callers' threads, reused across calls (one call at a time each). */
-    private final java.util.concurrent.ConcurrentLinkedQueue<BlockSlot> spareSlots =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<BlockSlot> spareSlots = new ConcurrentLinkedQueue<>();
 
     /**
      * @param threads worker threads, at least 1; with 1 the work runs on the calling thread
@@ -132,12 +133,21 @@ public final class TiledCpuBackend implements AttentionBackend {
         if (closed.get()) {
             throw new IllegalStateException("cpu backend is closed");
         }
+        return computeLending(p, null);
+    }
+
+    /**
+     * Runs {@code p} with an inline tile slot lent by the engine and given back after the call (to the engine,
+     * not to the caller's thread: at most a few slots, dropped by close()).
+     *
+     * @param entryKeys per batch entry, the keys in use of a cache's storage (decode), or null
+     */
+    private AttentionResult computeLending(AttentionProblem p, int[] entryKeys) {
         BlockSlot lent = spareSlots.poll();
-        CallState cs = new CallState(p, BC, lent == null ? new BlockSlot() : lent);
+        CallState cs = new CallState(p, BC, lent == null ? new BlockSlot() : lent, entryKeys);
         try {
             return compute(p, cs);
         } finally {
-            // Back to the engine (not to the caller's thread): at most a few slots, dropped by close().
             if (!closed.get() && spareSlots.size() < threads + 2) {
                 spareSlots.offer(cs.inlineSlot);
             }
@@ -166,17 +176,8 @@ public final class TiledCpuBackend implements AttentionBackend {
                     throw new IllegalStateException("cache " + cache + " was cleared while a decode step read it");
                 }
             }
-            AttentionProblem p = AttentionProblem.of(dp.q(), cache.keyStorage(), cache.valueStorage(),
-                    dp.options());
-            BlockSlot lent = spareSlots.poll();
-            CallState cs = new CallState(p, BC, lent == null ? new BlockSlot() : lent, used);
-            try {
-                return compute(p, cs);
-            } finally {
-                if (!closed.get() && spareSlots.size() < threads + 2) {
-                    spareSlots.offer(cs.inlineSlot);
-                }
-            }
+            return computeLending(AttentionProblem.of(dp.q(), cache.keyStorage(), cache.valueStorage(),
+                    dp.options()), used);
         }
     }
 
@@ -250,11 +251,19 @@ public final class TiledCpuBackend implements AttentionBackend {
             runAll(work);
             g = gEnd;
         }
-        if (shares.length > 1) {
-            mergeShares(shares, cs);
-        }
         int bN = p.batch();
         int hN = p.heads();
+        if (shares.length > 1) {
+            // The shares' (output, log-sum-exp) pairs merge exactly, as any split-K caller's would.
+            Tensor[] outs = new Tensor[shares.length];
+            Tensor[] lses = new Tensor[shares.length];
+            for (int s = 0; s < shares.length; s++) {
+                outs[s] = Tensor.of(shares[s].out, bN, hN, p.nq(), p.valueDim());
+                lses[s] = Tensor.of(shares[s].lse, bN, hN, p.nq());
+            }
+            AttentionMerge.Partial m = AttentionMerge.merge(outs, lses);
+            return new AttentionResult(m.output(), null, cs.lse == null ? null : m.logSumExp(), Backend.CPU);
+        }
         return new AttentionResult(
                 Tensor.of(cs.out, bN, hN, p.nq(), p.valueDim()),
                 cs.weights == null ? null : Tensor.of(cs.weights, bN, hN, p.nq(), p.nk()),
@@ -264,8 +273,8 @@ public final class TiledCpuBackend implements AttentionBackend {
 
     /**
      * The call itself, or, when its query tasks are fewer than the threads (decoding with {@code B * Hkv} below
-     * the thread count) and it has enough keys, shares of its keys (split-K) that {@link #mergeShares} combines
-     * exactly through their log-sum-exps, as {@code AttentionMerge} and FlashDecoding do. Never with weights.
+     * the thread count) and it has enough keys, shares of its keys (split-K) that are combined
+     * exactly through their log-sum-exps ({@link AttentionMerge}, as FlashDecoding does). Never with weights.
      */
     CallState[] keyShares(AttentionProblem p, CallState cs, long queryTasks) {
         int nk = 0;
@@ -285,50 +294,6 @@ public final class TiledCpuBackend implements AttentionBackend {
             shares[s] = new CallState(cs, lo, hi);
         }
         return shares;
-    }
-
-    /**
-     * {@code lse = log sum_s exp(lse_s)}, {@code out = sum_s exp(lse_s - lse) out_s}, in double. A share whose row
-     * saw no key ({@code -inf}) adds nothing; NaN in any share makes the row NaN, as in the unsplit call.
-     */
-    private static void mergeShares(CallState[] shares, CallState cs) {
-        int rows = shares[0].lse.length;
-        int dv = cs.dv;
-        double[] acc = new double[dv];
-        for (int row = 0; row < rows; row++) {
-            double mx = Double.NEGATIVE_INFINITY;
-            boolean nan = false;
-            for (CallState s : shares) {
-                float l = s.lse[row];
-                nan |= Float.isNaN(l);
-                mx = Math.max(mx, l);
-            }
-            int ob = row * dv;
-            float lse;
-            if (nan) {
-                java.util.Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
-                lse = Float.NaN;
-            } else if (mx == Double.NEGATIVE_INFINITY) {
-                lse = Float.NEGATIVE_INFINITY;   // no visible key anywhere: output stays 0
-            } else {
-                java.util.Arrays.fill(acc, 0);
-                double sum = 0;
-                for (CallState s : shares) {
-                    double w = Math.exp(s.lse[row] - mx);
-                    sum += w;
-                    for (int c = 0; c < dv; c++) {
-                        acc[c] += w * s.out[ob + c];
-                    }
-                }
-                for (int c = 0; c < dv; c++) {
-                    cs.out[ob + c] = (float) (acc[c] / sum);
-                }
-                lse = (float) (mx + Math.log(sum));
-            }
-            if (cs.lse != null) {
-                cs.lse[row] = lse;
-            }
-        }
     }
 
     private void runAll(List<Callable<Void>> tasks) {
