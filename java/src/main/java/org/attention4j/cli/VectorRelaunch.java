@@ -22,9 +22,8 @@ import org.attention4j.cpu.SimdSupport;
  * the child's stderr is dropped, so that errors stay one line.
  *
  * <p>The one-shot commands ({@code attend}, {@code demo}, {@code heatmap}) run in the first JVM on the portable
- * kernels: Vector API code is slow until C2 has compiled it (about 1.5 s of a 2-core machine), so a single call in a
- * fresh JVM finishes sooner without it (whole-process {@code attend} at B1 H8 N2048 D64: 1.07 s portable, 1.73 s
- * vector; DESIGN.md). {@code -Dattention4j.cpu.simd=vector} relaunches for every command, {@code =scalar} never;
+ * kernels: Vector API code is slow until C2 has compiled it, so a single call in a fresh JVM finishes sooner
+ * without it ({@code bench/cli_cold.sh}, {@code docs/benchmarks/cli_cold.txt}). {@code -Dattention4j.cpu.simd=vector} relaunches for every command, {@code =scalar} never;
  * {@code -Dattention4j.relaunch=false} never relaunches; nor when this JVM's command line cannot be read.
  */
 final class VectorRelaunch {

@@ -80,7 +80,7 @@ public final class SimdSupport {
                         + " with " + ENABLE_FLAG;
                 return new ScalarTileOps();
             }
-            LOG.info("cpu kernels: scalar; for the Vector API kernels (2-5x faster) start the JVM with {}",
+            LOG.info("cpu kernels: scalar; for the faster Vector API kernels start the JVM with {}",
                     ENABLE_FLAG);
             return new ScalarTileOps();
         }

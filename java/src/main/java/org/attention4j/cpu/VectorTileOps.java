@@ -35,7 +35,7 @@ final class VectorTileOps extends TileOps {
     // Blocks of R row vectors by K keys (scoresRxK) or C value columns (accumulateRxC): R*K accumulators live in
     // registers for the whole reduction. The 4-row blocks (16 to 24 accumulators) and 2 x 8 need AVX-512's 32
     // registers; with 16 registers (AVX2) 2 x 4 is the widest that does not spill. A 4 x 6 accumulate block
-    // (24 accumulators plus 4 loaded rows) sometimes ran 8x slower on JDK 17's C2 (register allocation), so the
+    // (24 accumulators plus 4 loaded rows) was sometimes compiled into far slower code by JDK 17's C2, so the
     // value side stops at 4 x 4; the score side's 4 x 6 (4 loaded rows, 1 broadcast live) was stable.
 
     /** Widest key/column block: 8 where the machine has 32 vector registers (512-bit species), else 4. */
@@ -205,9 +205,9 @@ final class VectorTileOps extends TileOps {
 
     @Override
     void transposeIn(float[] st, int n, int d, double scale, float[][] qt) {
-        // Gathers, one column of L rows each: a scalar transpose costs ~6 cycles an element here (as much as the
-        // scores of a 200-key tile), the gather about one. The scale is applied as hi + lo (float), which rounds
-        // like the double product but for a last-bit tie.
+        // Gathers, one column of L rows each: the scalar transpose was among the hottest lines of short-key calls
+        // in profiles. The scale is applied as hi + lo (float), which rounds like the double product but for a
+        // last-bit tie.
         float hi = (float) scale;
         float lo = (float) (scale - hi);
         int[] map = strideMap(d);
@@ -292,7 +292,7 @@ final class VectorTileOps extends TileOps {
     static FloatVector exp2(FloatVector x) {
         FloatVector xc = x.max(-127f);
         // Adding 1.5*2^23 rounds to an integer and leaves it in the low mantissa bits: k without a float-to-int
-        // conversion, which JDK 17 does not intrinsify (it costs ten times the whole polynomial there).
+        // conversion, which JDK 17 does not intrinsify (it cost more than the whole polynomial in a profile).
         FloatVector km = xc.add(MAGIC);
         FloatVector k = km.sub(MAGIC);
         FloatVector t = xc.sub(k).mul(LN2);

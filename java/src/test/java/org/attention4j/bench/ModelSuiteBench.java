@@ -29,8 +29,8 @@ import org.attention4j.Tensor;
  *
  * <p>System properties: {@code threads} (2; attention4j worker threads and ORT intra-op threads, inter-op 1),
  * {@code rounds} (5), {@code cases} (comma list of names; default all), {@code warmup.s} (3.0: seconds of warm-up
- * per side, and at least {@code warmup.calls}, 10, calls: C2 needs about 1.5 s of a 2-core machine to compile the
- * Vector API kernels, and a shorter warm-up times the JIT, not the engine), {@code round.s} (0.5: a round, both
+ * per side, and at least {@code warmup.calls}, 10, calls: C2 takes a while to compile the Vector API kernels on 2
+ * cores, and a shorter warm-up times the JIT, not the engine), {@code round.s} (0.5: a round, both
  * sides together, lasts at least this long; at least 3 calls a side), {@code ort.spin} (true: ORT's default of
  * spinning workers between runs; false sets {@code session.intra_op.allow_spinning=0}), {@code seed} (42).
  *
