@@ -35,11 +35,17 @@ final class QueryTile {
         final float[][] qt;
         final float[][] p;
         final float[][] ot;
-        /** Row-major queries and accumulator of tiles of few rows ({@link TileOps#maxRowMajorRows}), else null. */
+        /** Row-major queries of tiles of few rows ({@link TileOps#maxRowMajorRows}), else null. */
         final float[] qrow;
+        /**
+         * Row-major accumulator: of tiles of few rows, and of every tile when the kernels accumulate row-major
+         * ({@link TileOps#rowMajorAccumulator}; {@link #ot} is then empty); else null.
+         */
         final float[] orow;
-        /** Whether this tile uses the row-major kernels. */
+        /** Whether this tile uses the row-major kernels for scores and values. */
         boolean byRow;
+        /** Whether this tile accumulates into {@link #orow} (else into {@link #ot}). */
+        boolean rowOut;
         /**
          * Row-major staging of the tile's query rows and output rows: rows move between the tensors and this
          * buffer by {@code System.arraycopy} (sequential, prefetched), and are transposed here, in L1; the
@@ -74,11 +80,12 @@ final class QueryTile {
             this.bc = bc;
             qt = new float[d][cap];
             p = new float[bc][cap];
-            ot = new float[dv][cap];
+            boolean rowMajor = OPS.rowMajorAccumulator(dv);
+            ot = rowMajor ? new float[0][] : new float[dv][cap];
             stage = new float[cap * Math.max(d, dv)];
             int few = Math.min(cap, OPS.maxRowMajorRows());
             qrow = few == 0 ? null : new float[few * d];
-            orow = few == 0 ? null : new float[few * dv];
+            orow = rowMajor ? new float[cap * dv] : few == 0 ? null : new float[few * dv];
             m = new float[cap];
             l = new float[cap];
             tileMax = new float[cap];
@@ -110,10 +117,12 @@ final class QueryTile {
             b.n = n;
             b.np = np;
             b.byRow = n <= OPS.maxRowMajorRows();
+            b.rowOut = b.byRow || OPS.rowMajorAccumulator(dv);
             Arrays.fill(b.m, 0, np, Float.NEGATIVE_INFINITY);
+            Arrays.fill(b.shift, 0, np, -Float.MAX_VALUE);   // rescale may leave a row's shift as it finds it
             Arrays.fill(b.l, 0, np, 0f);
-            if (b.byRow) {
-                Arrays.fill(b.orow, 0, n * dv, 0f);
+            if (b.rowOut) {
+                Arrays.fill(b.orow, 0, (b.byRow ? n : np) * dv, 0f);
             } else {
                 for (float[] o : b.ot) {
                     Arrays.fill(o, 0, np, 0f);
@@ -172,14 +181,9 @@ final class QueryTile {
 
             OPS.rowMax(blk.p, cnt, blk.tileMax, np);
             OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np,
-                    blk.byRow ? 0 : dv);
-            if (blk.byRow) {
-                for (int r = 0; r < n; r++) {
-                    float a = blk.alpha[r];
-                    for (int c = r * dv; c < (r + 1) * dv; c++) {
-                        blk.orow[c] *= a;
-                    }
-                }
+                    blk.rowOut ? 0 : dv);
+            if (blk.rowOut) {
+                OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
             }
             int x = 0;
             if (!anyNonFinite(kv, j0, cnt)) {
@@ -210,6 +214,8 @@ final class QueryTile {
             }
             if (blk.byRow) {
                 OPS.accumulateByRow(blk.p, blk.keys, blk.vo, x, v, blk.orow, n, dv);
+            } else if (blk.rowOut) {
+                OPS.accumulateRows(blk.p, blk.keys, blk.vo, x, v, blk.orow, np, dv);
             } else {
                 OPS.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, np, dv);
             }
@@ -223,7 +229,7 @@ final class QueryTile {
 
     /** One key whose value row holds NaN or an infinity, into whichever accumulator the tile uses. */
     private static void accumulateNonFinite(Block blk, float[] p, float[] v, int vo, int n, int dv) {
-        if (!blk.byRow) {
+        if (!blk.rowOut) {
             Kernels.accumulateNonFinite(p, blk.raw, v, vo, blk.ot, n, dv);
             return;
         }
@@ -346,12 +352,8 @@ final class QueryTile {
             inv[r] = blk.m[r] == Float.NEGATIVE_INFINITY ? 0f : 1f / blk.l[r];
         }
         // Column by column, as loadQueries: each load runs along one accumulator row.
-        if (blk.byRow) {
-            for (int r = 0; r < n; r++) {
-                for (int c = 0; c < dv; c++) {
-                    cs.out[base[r] + c] = blk.orow[r * dv + c] * inv[r];
-                }
-            }
+        if (blk.rowOut) {
+            OPS.writeRows(blk.orow, inv, n, dv, cs.out, base);
         } else {
             float[] st = blk.stage;
             OPS.transposeOut(blk.ot, inv, n, dv, st);

@@ -121,6 +121,37 @@ final class ScalarTileOps extends TileOps {
     }
 
     @Override
+    boolean rowMajorAccumulator(int dv) {
+        return false;   // the rows-along-lanes loops are the ones C2 vectorises
+    }
+
+    @Override
+    void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv) {
+        accumulateByRow(p, keys, vo, count, v, o, n, dv);
+    }
+
+    @Override
+    void scaleRows(float[] o, float[] f, int n, int dv) {
+        for (int r = 0; r < n; r++) {
+            float a = f[r];
+            if (a != 1f) {
+                for (int c = r * dv; c < (r + 1) * dv; c++) {
+                    o[c] *= a;
+                }
+            }
+        }
+    }
+
+    @Override
+    void writeRows(float[] o, float[] inv, int n, int dv, float[] out, int[] base) {
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < dv; c++) {
+                out[base[r] + c] = o[r * dv + c] * inv[r];
+            }
+        }
+    }
+
+    @Override
     boolean allFinite(float[] x, int from, int to) {
         for (int i = from; i < to; i++) {
             if (!Float.isFinite(x[i])) {

@@ -33,7 +33,10 @@ abstract class TileOps {
     /**
      * The online-softmax step at a new tile: {@code mNew = max(m, tileMax)}, {@code shift = max(mNew,
      * -Float.MAX_VALUE)} (finite even before any key was seen), {@code alpha = 2^(m - shift)}; then {@code l} and
-     * every {@code ot[c]} are multiplied by alpha and {@code m} becomes {@code mNew}.
+     * every {@code ot[c]} are multiplied by alpha and {@code m} becomes {@code mNew}. A kind may instead leave a
+     * row as it is (alpha 1, {@code m} and {@code shift} unchanged) while its tile max stays within a few units of
+     * {@code m}: then {@code m} is a reference the row's exponentials are counted from, no longer its exact max,
+     * which the softmax does not need. NaN or {@code +inf} in {@code tileMax} always takes the update.
      *
      * @param alpha scratch of length {@code n}
      * @param scratch scratch of length {@code n}
@@ -74,6 +77,26 @@ abstract class TileOps {
 
     /** {@code st[r * dv + c] = ot[c][r] * inv[r]} for {@code r < n}, {@code c < dv}: the output rows, row-major. */
     abstract void transposeOut(float[][] ot, float[] inv, int n, int dv, float[] st);
+
+    /**
+     * Whether tiles of many rows (more than {@link #maxRowMajorRows()}) with value dim {@code dv} accumulate into a
+     * row-major {@code o[r * dv + c]} through {@link #accumulateRows} instead of the transposed {@code ot[c][r]}
+     * of {@link #accumulate}.
+     */
+    abstract boolean rowMajorAccumulator(int dv);
+
+    /**
+     * {@code o[r*dv + c] += sum_x p[keys[x]][r] * v[vo[x] + c]} for {@code r < n}, {@code c < dv}; {@code n} is a
+     * multiple of {@link #lanes()} (rows past the tile's own are padding whose results nobody reads).
+     */
+    abstract void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n,
+            int dv);
+
+    /** {@code o[r*dv + c] *= f[r]} for {@code r < n}, {@code c < dv}; rows with {@code f[r] == 1} are left alone. */
+    abstract void scaleRows(float[] o, float[] f, int n, int dv);
+
+    /** {@code out[base[r] + c] = o[r*dv + c] * inv[r]} for {@code r < n}, {@code c < dv}: the finished rows. */
+    abstract void writeRows(float[] o, float[] inv, int n, int dv, float[] out, int[] base);
 
     /** Whether {@code x[from .. to)} holds no NaN and no infinity. */
     abstract boolean allFinite(float[] x, int from, int to);

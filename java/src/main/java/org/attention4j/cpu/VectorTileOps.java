@@ -18,8 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorTileOps extends TileOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final float MAGIC = 0x1.8p23f;
-    private static final float LN2 = 0.6931471805599453f;
+    private static final float MAGIC_BIASED = 0x1.8p23f + 127f;
 
     @Override
     int lanes() {
@@ -135,23 +134,175 @@ final class VectorTileOps extends TileOps {
         }
     }
 
+    @Override
+    boolean rowMajorAccumulator(int dv) {
+        // The row-major blocks need the 32 registers of AVX-512 and at least one full vector of columns.
+        return WIDE == 8 && dv >= L;
+    }
+
+    @Override
+    void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv) {
+        if (count == 0) {
+            return;
+        }
+        if (!rowMajorAccumulator(dv)) {
+            VectorRowKernels.accumulate(p, keys, vo, count, v, o, n, dv);   // correct for any shape, not tuned
+            return;
+        }
+        int nv = (dv + L - 1) / L;
+        int g = 0;
+        while (g < nv) {
+            int rem = nv - g;
+            // Blocks of 4 or 3 vectors (24 accumulators with 6 or 8 rows); the split keeps the last two vectors,
+            // which overlap when L does not divide dv, in one block (see VectorValueRowKernels).
+            int w = rem == 4 || rem >= 7 ? 4 : Math.min(rem, 3);
+            int c0 = column(g, dv);
+            int c1 = column(g + 1, dv);
+            int c2 = column(g + 2, dv);
+            int c3 = column(g + 3, dv);
+            int r = 0;
+            switch (w) {
+                case 4 -> {
+                    for (; r + 6 <= n; r += 6) {
+                        VectorValueRowKernels.rows6x4(p, keys, vo, count, v, o, r, dv, c0, c1, c2, c3);
+                    }
+                    for (; r + 4 <= n; r += 4) {
+                        VectorValueRowKernels.rows4x4(p, keys, vo, count, v, o, r, dv, c0, c1, c2, c3);
+                    }
+                    for (; r < n; r += 2) {   // n is a multiple of L, so even
+                        VectorValueRowKernels.rows2x4(p, keys, vo, count, v, o, r, dv, c0, c1, c2, c3);
+                    }
+                }
+                case 3 -> {
+                    for (; r < n; r += 8) {   // n is a multiple of L = 16
+                        VectorValueRowKernels.rows8x3(p, keys, vo, count, v, o, r, dv, c0, c1, c2);
+                    }
+                }
+                case 2 -> {
+                    for (; r < n; r += 8) {
+                        VectorValueRowKernels.rows8x2(p, keys, vo, count, v, o, r, dv, c0, c1);
+                    }
+                }
+                default -> {
+                    for (; r < n; r += 8) {
+                        VectorValueRowKernels.rows8x1(p, keys, vo, count, v, o, r, dv, c0);
+                    }
+                }
+            }
+            g += w;
+        }
+    }
+
+    /** Where vector {@code i} of a row of {@code dv} columns starts: the last one ends at {@code dv}. */
+    private static int column(int i, int dv) {
+        return Math.max(Math.min(i * L, dv - L), 0);
+    }
+
+    @Override
+    void scaleRows(float[] o, float[] f, int n, int dv) {
+        // In place, so no overlapping last vector here (it would scale its columns twice): a scalar tail instead.
+        int full = dv - dv % L;
+        for (int r = 0; r < n; r++) {
+            float a = f[r];
+            if (a == 1f) {
+                continue;
+            }
+            int b = r * dv;
+            FloatVector av = FloatVector.broadcast(S, a);
+            for (int c = 0; c < full; c += L) {
+                FloatVector.fromArray(S, o, b + c).mul(av).intoArray(o, b + c);
+            }
+            for (int c = full; c < dv; c++) {
+                o[b + c] *= a;
+            }
+        }
+    }
+
+    @Override
+    void writeRows(float[] o, float[] inv, int n, int dv, float[] out, int[] base) {
+        if (dv < L) {
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < dv; c++) {
+                    out[base[r] + c] = o[r * dv + c] * inv[r];
+                }
+            }
+            return;
+        }
+        // Source and destination differ, so the last vector may overlap the one before it: both write the same.
+        for (int r = 0; r < n; r++) {
+            FloatVector f = FloatVector.broadcast(S, inv[r]);
+            int src = r * dv;
+            int dst = base[r];
+            for (int c = 0; c < dv; c += L) {
+                int at = Math.min(c, dv - L);
+                FloatVector.fromArray(S, o, src + at).mul(f).intoArray(out, dst + at);
+            }
+        }
+    }
+
     // ---- online softmax ----------------------------------------------------------------------------------------
 
     @Override
     void rowMax(float[][] p, int cnt, float[] tileMax, int n) {
-        for (int r = 0; r < n; r += L) {
-            FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        // Four row vectors at a time: one running max per vector chains every MAX on the one before (4 cycles
+        // each), which made this pass cost a third of the scores it follows.
+        int r = 0;
+        for (; r + 4 * L <= n; r += 4 * L) {
+            FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector m1 = m0;
+            FloatVector m2 = m0;
+            FloatVector m3 = m0;
             for (int jj = 0; jj < cnt; jj++) {
-                mx = mx.max(FloatVector.fromArray(S, p[jj], r));
+                float[] row = p[jj];
+                m0 = m0.max(FloatVector.fromArray(S, row, r));
+                m1 = m1.max(FloatVector.fromArray(S, row, r + L));
+                m2 = m2.max(FloatVector.fromArray(S, row, r + 2 * L));
+                m3 = m3.max(FloatVector.fromArray(S, row, r + 3 * L));
             }
-            mx.intoArray(tileMax, r);
+            m0.intoArray(tileMax, r);
+            m1.intoArray(tileMax, r + L);
+            m2.intoArray(tileMax, r + 2 * L);
+            m3.intoArray(tileMax, r + 3 * L);
+        }
+        for (; r < n; r += L) {
+            FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            FloatVector m1 = m0;
+            int jj = 0;
+            for (; jj + 2 <= cnt; jj += 2) {
+                m0 = m0.max(FloatVector.fromArray(S, p[jj], r));
+                m1 = m1.max(FloatVector.fromArray(S, p[jj + 1], r));
+            }
+            if (jj < cnt) {
+                m0 = m0.max(FloatVector.fromArray(S, p[jj], r));
+            }
+            m0.max(m1).intoArray(tileMax, r);
         }
     }
+
+    /**
+     * How far (in base-2 units) a row's scores may rise above its reference max {@code m} before the accumulator
+     * is rescaled: up to this, the exponentials are computed against the old {@code m} and reach at most
+     * {@code 2^LAZY}, which float holds with room to spare, and the pass over the accumulator is skipped (the
+     * lazy rescaling of FlashAttention-4). Once the first tiles have set the max, most tiles then rescale nothing.
+     */
+    static final float LAZY = 8f;
 
     @Override
     void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
             float[][] ot, int n, int dv) {
         for (int r = 0; r < n; r += L) {
+            boolean needed = false;
+            for (int i = r; i < r + L; i++) {
+                // Written so that NaN and +inf among the scores always take the exact update.
+                if (!(tileMax[i] <= m[i] + LAZY)) {
+                    needed = true;
+                    break;
+                }
+            }
+            if (!needed) {
+                FloatVector.broadcast(S, 1f).intoArray(alpha, r);
+                continue;
+            }
             FloatVector old = FloatVector.fromArray(S, m, r);
             FloatVector mNew = old.max(FloatVector.fromArray(S, tileMax, r));
             FloatVector sh = mNew.max(-Float.MAX_VALUE);
@@ -284,27 +435,26 @@ final class VectorTileOps extends TileOps {
     }
 
     /**
-     * {@code 2^x} for {@code x <= 0} (softmax exponents): {@code x = k + f} with {@code k} rounded to nearest and
-     * {@code |f| <= 1/2}, the Cephes minimax polynomial for {@code e^(f ln2)} (relative error about 1e-7), and
-     * {@code 2^k} built in the exponent bits. Arguments below -126.5 (the normal range ends at 2^-126) give 0,
-     * so {@code -inf} gives exactly 0; NaN gives NaN.
+     * {@code 2^x} for softmax exponents ({@code x <= LAZY}): {@code x = k + f} with {@code k} rounded to nearest
+     * and {@code |f| <= 1/2}, a degree-5 polynomial for {@code 2^f}, fitted for least maximum relative
+     * error with its constant term held at 1 (1.1e-7 before rounding), and {@code 2^k} built in the exponent bits. Arguments below -126.5 (the normal range ends at
+     * 2^-126) give 0, so {@code -inf} gives exactly 0; NaN gives NaN.
      */
     static FloatVector exp2(FloatVector x) {
         FloatVector xc = x.max(-127f);
-        // Adding 1.5*2^23 rounds to an integer and leaves it in the low mantissa bits: k without a float-to-int
-        // conversion, which JDK 17 does not intrinsify (it cost more than the whole polynomial in a profile).
-        FloatVector km = xc.add(MAGIC);
-        FloatVector k = km.sub(MAGIC);
-        FloatVector t = xc.sub(k).mul(LN2);
-        FloatVector p = t.fma(1.9875691500e-4f, 1.3981999507e-3f);
-        p = p.fma(t, FloatVector.broadcast(S, 8.3334519073e-3f));
-        p = p.fma(t, FloatVector.broadcast(S, 4.1665795894e-2f));
-        p = p.fma(t, FloatVector.broadcast(S, 1.6666665459e-1f));
-        p = p.fma(t, FloatVector.broadcast(S, 5.0000001201e-1f));
-        p = p.mul(t).fma(t, t).add(1f);
-        // The low 9 bits of km's pattern are k mod 512; shifted into the exponent field and biased by 127 they
-        // make 2^k for k in [-126, 0], and 0 for k = -127.
-        IntVector bits = km.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23);
+        // Adding 1.5*2^23 + 127 rounds to an integer and leaves k + 127 in the low mantissa bits: k without a
+        // float-to-int conversion, which JDK 17 does not intrinsify (it cost more than the whole polynomial in a
+        // profile), and with the exponent bias already added.
+        FloatVector km = xc.add(MAGIC_BIASED);
+        FloatVector f = xc.sub(km.sub(MAGIC_BIASED));
+        FloatVector p = f.fma(1.326472731307149e-3f, 9.671512991189957e-3f);
+        p = p.fma(f, FloatVector.broadcast(S, 5.550733581185341e-2f));
+        p = p.fma(f, FloatVector.broadcast(S, 2.4022242426872253e-1f));
+        p = p.fma(f, FloatVector.broadcast(S, 6.931470036506653e-1f));
+        p = p.fma(f, FloatVector.broadcast(S, 1f));   // constant term exactly 1: 2^0 is exactly 1
+        // The low bits of km's pattern are k + 127, in [0, 127 + LAZY]: shifted into the exponent field they make
+        // 2^k, and 0 for k = -127.
+        IntVector bits = km.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());
     }
 }

@@ -3,6 +3,7 @@ package org.attention4j.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
 
@@ -49,6 +50,29 @@ class TileOpsTest {
         for (int i = 3; i < n; i++) {
             double rel = Math.abs(s[i] - want[i]) / want[i];
             assertTrue(rel <= 5e-7, "2^" + s[i] + " rel error " + rel + " at " + i);
+        }
+    }
+
+    @Test
+    void vectorExp2CoversTheLazyRescalingHeadroom() {
+        assumeTrue(SimdSupport.vectorActive(), "only the vector kind rescales lazily; the portable kind's exponents"
+                + " stay <= 0");
+        int n = padded(1000);
+        float[] s = new float[n];
+        float[] shift = new float[n];
+        float[] scratch = new float[n];
+        float[] want = new float[n];
+        Random r = new Random(6);
+        for (int i = 0; i < n; i++) {
+            s[i] = 8f * r.nextFloat();   // up to VectorTileOps.LAZY above the reference max
+            want[i] = (float) Math.pow(2, s[i]);
+        }
+        s[0] = 8f;
+        want[0] = 256f;
+        OPS.exp2Shifted(s, shift, scratch, n);
+        for (int i = 0; i < n; i++) {
+            double rel = Math.abs(s[i] - want[i]) / want[i];
+            assertTrue(rel <= 5e-7, "2^" + want[i] + " rel error " + rel + " at " + i);
         }
     }
 
@@ -142,6 +166,67 @@ class TileOpsTest {
                 }
                 assertEquals(acc, o[i * dv + c], 1e-4 * Math.sqrt(cnt * d), "output row " + i + " col " + c);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"16, 16, 7", "16, 20, 120", "32, 40, 33", "48, 59, 120", "64, 64, 120", "64, 80, 1", "16, 111, 9",
+        "80, 128, 64", "32, 256, 17", "16, 5, 3"})
+    void rowMajorAccumulatorMatchesPlainLoops(int rows, int dv, int cnt) {
+        // Every block split of accumulateRows (4, 3, 2 and 1 vectors, overlapping last vectors), on a tile whose
+        // keys come in a shuffled order and whose accumulator starts from non-zero values.
+        Random r = new Random(rows * 31L + dv * 7L + cnt);
+        int np = padded(rows);
+        float[][] p = new float[cnt][np];
+        for (float[] row : p) {
+            for (int i = 0; i < np; i++) {
+                row[i] = r.nextFloat();
+            }
+        }
+        float[] v = new float[(cnt + 3) * dv];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        int[] keys = new int[cnt];
+        int[] vo = new int[cnt];
+        for (int x = 0; x < cnt; x++) {
+            keys[x] = (x * 5 + 3) % cnt;
+            vo[x] = (cnt + 2 - x) * dv;   // the last key row of v is read too: no vector may run past it
+        }
+        float[] o = new float[np * dv];
+        for (int i = 0; i < o.length; i++) {
+            o[i] = (float) r.nextGaussian();
+        }
+        float[] o0 = o.clone();
+        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv);
+        for (int i = 0; i < rows; i++) {
+            for (int c = 0; c < dv; c++) {
+                double acc = o0[i * dv + c];
+                for (int x = 0; x < cnt; x++) {
+                    acc += (double) p[keys[x]][i] * v[vo[x] + c];
+                }
+                assertEquals(acc, o[i * dv + c], 1e-5 * Math.sqrt(cnt) * 4, "row " + i + " col " + c);
+            }
+        }
+        float[] f = new float[np];
+        for (int i = 0; i < np; i++) {
+            f[i] = i % 3 == 0 ? 1f : r.nextFloat();
+        }
+        float[] scaled = o.clone();
+        OPS.scaleRows(scaled, f, np, dv);
+        int[] base = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            base[i] = (rows - 1 - i) * (dv + 1) + 1;   // rows land reversed, one float apart
+        }
+        float[] out = new float[rows * (dv + 1) + 1];
+        java.util.Arrays.fill(out, Float.NaN);
+        OPS.writeRows(o, f, rows, dv, out, base);
+        for (int i = 0; i < rows; i++) {
+            for (int c = 0; c < dv; c++) {
+                assertEquals(o[i * dv + c] * f[i], scaled[i * dv + c], "scaleRows row " + i + " col " + c);
+                assertEquals(o[i * dv + c] * f[i], out[base[i] + c], "writeRows row " + i + " col " + c);
+            }
+            assertTrue(Float.isNaN(out[base[i] - 1]), "writeRows wrote outside row " + i);
         }
     }
 }
