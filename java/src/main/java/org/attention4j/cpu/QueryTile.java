@@ -109,9 +109,10 @@ final class QueryTile {
             int lanes = OPS.lanes();
             int np = (n + lanes - 1) / lanes * lanes;
             Block b = (Block) slot.block;
-            if (b == null || b.cap < np || b.d != d || b.dv != dv || b.bc != bc) {
+            if (b == null || b.cap < np || b.d != d || b.dv != dv || b.bc < bc) {
                 int cap = (Math.max(n, TiledCpuBackend.BR_MIN) + lanes - 1) / lanes * lanes;
-                b = new Block(cap, d, dv, bc);
+                // Key tiles vary with Nk (TiledCpuBackend.keyTile): room for the largest, so shapes can alternate.
+                b = new Block(cap, d, dv, Math.max(bc, TiledCpuBackend.BC + 5));
                 slot.block = b;
             }
             b.n = n;
@@ -182,7 +183,7 @@ final class QueryTile {
             OPS.rowMax(blk.p, cnt, blk.tileMax, np);
             OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np,
                     blk.rowOut ? 0 : dv);
-            if (blk.rowOut) {
+            if (blk.rowOut && t > tileLo) {   // before the first tile the accumulator is all zeros
                 OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
             }
             int x = 0;

@@ -71,6 +71,20 @@ public final class TiledCpuBackend implements AttentionBackend {
     static final int BR_MIN = 64;
     /** Keys per tile (Bc), a multiple of the six keys the value kernel takes at a time. */
     static final int BC = Math.max(8, Integer.getInteger("attention4j.cpu.bc", 120));
+    /**
+     * Keys per tile for a call over {@code nk} keys: as many tiles as {@link #BC} needs, made equal (rounded up to
+     * a multiple of the score kernel's six keys), so that 384 keys run as 4 x 96 rather than 3 x 120 plus a
+     * 24-key tile that costs a tile's fixed work for a fifth of its keys.
+     */
+    static int keyTile(int nk) {
+        if (nk <= 0) {
+            return BC;
+        }
+        int tiles = (nk + BC - 1) / BC;
+        int even = (nk + tiles - 1) / tiles;
+        return Math.max(8, (even + 5) / 6 * 6);
+    }
+
     /** Rotated-key floats alive at once, at most (besides one group that is larger on its own). */
     private static final long LAYOUT_BUDGET = 16L << 20;
 
@@ -144,7 +158,14 @@ public final class TiledCpuBackend implements AttentionBackend {
      */
     private AttentionResult computeLending(AttentionProblem p, int[] entryKeys) {
         BlockSlot lent = spareSlots.poll();
-        CallState cs = new CallState(p, BC, lent == null ? new BlockSlot() : lent, entryKeys);
+        int keys = p.nk();
+        if (entryKeys != null) {
+            keys = 0;
+            for (int used : entryKeys) {
+                keys = Math.max(keys, used);
+            }
+        }
+        CallState cs = new CallState(p, keyTile(keys), lent == null ? new BlockSlot() : lent, entryKeys);
         try {
             return compute(p, cs);
         } finally {
@@ -286,11 +307,12 @@ public final class TiledCpuBackend implements AttentionBackend {
         }
         int n = (int) Math.min((threads + queryTasks - 1) / queryTasks, nk / SPLIT_KEYS);
         // Shares on key-tile boundaries, so that each share's tiles are whole tiles of the unsplit call.
-        int tilesK = (nk + BC - 1) / BC;
+        int bc = cs.bc;
+        int tilesK = (nk + bc - 1) / bc;
         CallState[] shares = new CallState[n];
         for (int s = 0; s < n; s++) {
-            int lo = (int) ((long) tilesK * s / n) * BC;
-            int hi = (int) Math.min((long) tilesK * (s + 1) / n * BC, nk);
+            int lo = (int) ((long) tilesK * s / n) * bc;
+            int hi = (int) Math.min((long) tilesK * (s + 1) / n * bc, nk);
             shares[s] = new CallState(cs, lo, hi);
         }
         return shares;
