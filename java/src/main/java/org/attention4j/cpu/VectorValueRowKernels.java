@@ -8,10 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code o[r * Dv + c]}) and vectors along the value dim: {@code rowsRxV} keeps {@code R} rows by {@code V}
  * vectors of columns in registers over a whole key tile; each key costs {@code V} vector loads of its value row,
  * {@code R} broadcasts of its weights and {@code R*V} FMAs. The widest blocks (6 x 4 and 8 x 3, 24 accumulators)
- * balance loads against FMAs as the 4 x 6 score block does; a kernel run alone on a 64-row, 120-key tile
- * reached about 158 GFLOP/s on one core of the 2-core AVX-512 machine, against about 120 for the rows-along-lanes
- * 4 x 4 block of {@link VectorValueKernels} (a scratch harness, not a repository benchmark: the suite in
- * bench/cpu_vs_ort.sh is what the figures in README come from).
+ * balance loads against FMAs as the 4 x 6 score block does, where the rows-along-lanes 4 x 4 block of
+ * {@link VectorValueKernels} loads four vectors of P for every 16 FMAs.
  *
  * <p>Column offsets are arguments ({@code c0, c1, ..}), one per vector, so that a value dim that is not a multiple
  * of the lane count needs no mask and no padding: the last vector starts at {@code Dv - L} and overlaps the one
