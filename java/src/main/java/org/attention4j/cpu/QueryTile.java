@@ -12,8 +12,9 @@ import java.util.Arrays;
  * lengths) are skipped. With weights asked for, a second pass recomputes each tile's scores and writes
  * {@code 2^(s - m) / l}; otherwise nothing of size {@code Nq x Nk} exists.
  *
- * <p>The block is held transposed (one array per head-dim element, per key, per value element, each indexed by the
- * row) so that every hot loop is a vectorisable loop over rows; see {@link TileOps}. Tiles of at most a few rows
+ * <p>The queries and scores are held transposed (one array per head-dim element and per key, each indexed by the
+ * row) so that the score and softmax loops run over rows; the accumulator is transposed too, or row-major where
+ * the kernels say so ({@link TileOps#rowMajorAccumulator}); see {@link TileOps}. Tiles of at most a few rows
  * use row-major kernels instead ({@link TileOps#maxRowMajorRows}), so that decoding keeps the lanes busy.
  */
 final class QueryTile {

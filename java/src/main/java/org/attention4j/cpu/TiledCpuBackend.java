@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per call, each (batch, kv head) gets a {@link KvLayout}: K and V read in place (a rotated copy of K when RoPE
  * is on), shared by every query head of the group, so grouped-query heads never copy K or V per query head. Query
- * tiles of {@link #BR} rows, held transposed so that every hot loop runs over rows, then stream over key tiles of
- * {@link #BC} keys ({@link QueryTile}, {@link TileOps}); memory is {@code O((Nq + Nk) * D)} without weights. The
+ * tiles of {@link #BR} rows, held transposed so that the score and softmax loops run over rows, then stream over
+ * equal key tiles of at most about {@link #BC} keys ({@link #keyTile}, {@link QueryTile}, {@link TileOps}); memory is {@code O((Nq + Nk) * D)} without weights. The
  * query heads of a group whose queries are few ({@link #PACK_ROWS}) share one tile, so decoding reads the group's
  * cache once. With RoPE, groups are processed a batch at a time, so the rotated copies alive at once stay
  * bounded.

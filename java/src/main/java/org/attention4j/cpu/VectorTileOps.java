@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code jdk.incubator.vector} is readable ({@link SimdSupport}); nothing else refers to this class directly.
  *
  * <p>Rows run along the vector lanes ({@code L} of them: 16 with AVX-512, 8 with AVX2). The two GEMM-like steps
- * are register-blocked ({@link VectorScoreKernels}, {@link VectorValueKernels}): up to four row vectors by six keys
- * or value columns stay in registers for the whole reduction, instead of the scalar kind's load and store of a
+ * are register-blocked ({@link VectorScoreKernels}; for {@code O += P Vj} {@link VectorValueRowKernels} with a
+ * row-major accumulator on AVX-512, else {@link VectorValueKernels}): up to 24 accumulators stay in registers for
+ * the whole reduction, instead of the scalar kind's load and store of a
  * score row after every six FMAs. The softmax statistics and the exponential are element-wise over rows, so they
  * vectorise with no horizontal reduction at all. Tiles of few rows go to {@link VectorRowKernels}.
  */
