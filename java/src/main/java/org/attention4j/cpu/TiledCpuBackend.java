@@ -4,10 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -318,47 +316,9 @@ public final class TiledCpuBackend implements AttentionBackend {
         return shares;
     }
 
+    /** Runs the tasks on the caller's thread and, when there are several, on up to threads - 1 workers too. */
     private void runAll(List<Callable<Void>> tasks) {
-        if (pool == null || tasks.size() == 1) {
-            for (Callable<Void> t : tasks) {
-                try {
-                    t.call();
-                } catch (RuntimeException | Error e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new AttentionException("cpu backend task failed: " + e, e);
-                }
-            }
-            return;
-        }
-        List<Future<Void>> futures;
-        try {
-            futures = pool.invokeAll(tasks);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AttentionException("interrupted while computing attention", e);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            throw new IllegalStateException("cpu backend is closed", e);
-        }
-        for (Future<Void> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AttentionException("interrupted while computing attention", e);
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException) {
-                    throw (RuntimeException) c;
-                }
-                if (c instanceof Error) {
-                    throw (Error) c;
-                }
-                throw new AttentionException("cpu backend task failed: " + c, c);
-            } catch (java.util.concurrent.CancellationException e) {
-                throw new IllegalStateException("cpu backend was closed during the call", e);
-            }
-        }
+        TaskBatch.run(tasks, pool, pool == null ? 0 : threads - 1);
     }
 
     @Override
@@ -368,12 +328,8 @@ public final class TiledCpuBackend implements AttentionBackend {
         }
         spareSlots.clear();
         if (pool != null) {
-            // Tasks still queued never run: cancel them, or a call waiting in invokeAll would wait forever.
-            for (Runnable r : pool.shutdownNow()) {
-                if (r instanceof Future) {
-                    ((Future<?>) r).cancel(false);
-                }
-            }
+            // Helpers still queued never run; their callers finish their batches themselves (TaskBatch).
+            pool.shutdownNow();
         }
     }
 }
