@@ -1,7 +1,6 @@
 package org.attention4j.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -18,6 +17,7 @@ import org.attention4j.Causal;
 import org.attention4j.Rope;
 import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
+import org.attention4j.io.FileChecks;
 import org.attention4j.io.Npy;
 import org.attention4j.io.NpyArray;
 import org.attention4j.spi.AttentionProblem;
@@ -143,11 +143,26 @@ public final class AttendCommand implements Callable<Integer> {
         }
         opts.returnWeights(weights != null).returnLse(lse != null);
 
-        // 2. Output paths, before the (possibly long) reads and compute.
-        Map<Path, String> outputs = new LinkedHashMap<>();
-        addOutput(outputs, out, "--out");
-        addOutput(outputs, weights, "--weights");
-        addOutput(outputs, lse, "--lse");
+        // 2. Input and output paths, before the (possibly long) reads and compute: no output may be an input.
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        inputs.put("--q", q);
+        inputs.put("--k", k);
+        inputs.put("--v", v);
+        if (mask != null) {
+            inputs.put("--mask", mask);
+        }
+        for (Map.Entry<String, Path> in : inputs.entrySet()) {
+            FileChecks.checkInput(in.getValue(), in.getKey() + " " + in.getValue());
+        }
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        outputs.put("--out", out);
+        if (weights != null) {
+            outputs.put("--weights", weights);
+        }
+        if (lse != null) {
+            outputs.put("--lse", lse);
+        }
+        FileChecks.checkOutputs(outputs, inputs);
 
         // 3. Inputs and the full validation of the problem.
         Tensor tq = readFloat(q, "--q");
@@ -180,29 +195,6 @@ public final class AttendCommand implements Callable<Integer> {
                 Tensor.shapeString(r.output().shape()), r.backend().cliName(), ms);
         spec.commandLine().getOut().flush();
         return 0;
-    }
-
-    private static void addOutput(Map<Path, String> outputs, Path p, String option) throws IOException {
-        if (p == null) {
-            return;
-        }
-        Path norm = p.toAbsolutePath().normalize();
-        for (Map.Entry<Path, String> e : outputs.entrySet()) {
-            if (e.getKey().equals(norm)) {
-                throw new IllegalArgumentException(option + " and " + e.getValue() + " name the same file " + p);
-            }
-        }
-        if (Files.isDirectory(p)) {
-            throw new IOException(option + " " + p + " is a directory");
-        }
-        Path dir = norm.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new IOException(option + " " + p + ": directory " + dir + " does not exist");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new IOException(option + " " + p + ": directory " + dir + " is not writable");
-        }
-        outputs.put(norm, option);
     }
 
     private static Tensor readFloat(Path file, String option) throws IOException {

@@ -2,12 +2,13 @@ package org.attention4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.attention4j.Tensor;
+import org.attention4j.io.FileChecks;
 import org.attention4j.io.HeatmapPng;
 import org.attention4j.io.Npy;
 
@@ -52,16 +53,8 @@ public final class HeatmapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isRegularFile(weights)) {
-            throw new IllegalArgumentException("--weights " + weights + ": no such file");
-        }
-        Path dir = out.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + out + ": directory " + dir + " does not exist");
-        }
-        if (Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a directory");
-        }
+        FileChecks.checkInput(weights, "--weights " + weights);
+        FileChecks.checkOutputs(Map.of("--out", out), Map.of("--weights", weights));
         Tensor w = Npy.readTensor(weights);
         int[] s = w.shape();
         String shape = Tensor.shapeString(s);

@@ -6,6 +6,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.Objects;
 
 import javax.imageio.ImageIO;
@@ -115,6 +116,7 @@ public final class HeatmapPng {
     public void write(float[] data, int offset, int rows, int cols, Path out) throws IOException {
         Objects.requireNonNull(out, "out");
         BufferedImage img = render(data, offset, rows, cols);
+        FileChecks.checkOutputs(Map.of(out.toString(), out), Map.of());
         Path target = out.toAbsolutePath();
         Path dir = target.getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");

@@ -40,7 +40,9 @@ import org.attention4j.Tensor;
  *
  * <p>Writing produces {@code '<f4'} or {@code '|b1'}, C order, version 1.0 (2.0 when the header needs it), with
  * the header padded to 64 bytes as NumPy does. Writes are atomic: the data goes to a temporary file in the target
- * directory, which is then renamed over the target, so a failure never leaves a partial file behind.
+ * directory, which is then renamed over the target, so a failure never leaves a partial file behind. Only regular
+ * files are read, and an existing target is replaced only when it is a writable regular file
+ * ({@link FileChecks}).
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -62,9 +64,7 @@ public final class Npy {
      */
     public static NpyArray read(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
-        if (Files.isDirectory(file)) {
-            throw new IOException(file + ": is a directory, not a .npy file");
-        }
+        FileChecks.checkInput(file, file.toString());
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return read(ch, file);
         } catch (NoSuchFileException e) {
@@ -128,10 +128,12 @@ public final class Npy {
             if (!seen.add(norm)) {
                 throw new IllegalArgumentException("the same output file is named twice: " + p);
             }
-            if (Files.isDirectory(p)) {
-                throw new IOException(p + ": is a directory, cannot write a .npy file there");
-            }
         }
+        Map<String, Path> names = new LinkedHashMap<>();
+        for (Path p : files.keySet()) {
+            names.put(p.toString(), p);
+        }
+        FileChecks.checkOutputs(names, Map.of());
         List<Path> temps = new ArrayList<>();
         List<Path> targets = new ArrayList<>();
         boolean done = false;
