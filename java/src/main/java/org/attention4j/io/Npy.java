@@ -356,7 +356,8 @@ public final class Npy {
                 dtype = NpyArray.DType.BOOL;
                 break;
             default:
-                throw new NpyFormatException(file + ": dtype '" + h.descr + "' of shape " + shapeLiteral(shape)
+                throw new NpyFormatException(file + ": dtype '" + NpyHeader.printable(h.descr) + "' of shape "
+                        + shapeLiteral(shape)
                         + " is not supported; expected float32 ('<f4') or, for a mask, bool ('|b1')"
                         + " (in NumPy: arr.astype(np.float32))");
         }

@@ -38,7 +38,7 @@ final class NpyHeader {
         }
         for (String key : dict.keySet()) {
             if (!key.equals("descr") && !key.equals("fortran_order") && !key.equals("shape")) {
-                throw new NpyFormatException(where + ": header has an unexpected key '" + key
+                throw new NpyFormatException(where + ": header has an unexpected key '" + printable(key)
                         + "' (expected exactly 'descr', 'fortran_order', 'shape')");
             }
         }
@@ -70,12 +70,39 @@ final class NpyHeader {
         return dict.get(key);
     }
 
+    /**
+     * Deepest nesting of tuples and lists accepted. NumPy writes a flat dict (a structured dtype's descr nests a
+     * few levels); without a bound, a header of thousands of {@code (} would overflow the parser's stack.
+     */
+    static final int MAX_DEPTH = 16;
+
+    /**
+     * Header text as it may be shown in a message: printable ASCII kept, everything else (control characters, ANSI
+     * escapes, NUL, non-ASCII) written as {@code \xNN} or a Java-style unicode escape, so that a hostile file cannot
+     * drive the terminal that shows the error.
+     */
+    static String printable(CharSequence text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                b.append(c);
+            } else if (c < 0x100) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return b.toString();
+    }
+
     /** Recursive descent over the literal; values are String, Boolean, long[] (a tuple) or List (a list). */
     private static final class Parser {
         private final String s;
         private final String where;
         private final Map<String, int[]> spans = new LinkedHashMap<>();
         private int pos;
+        private int depth;
 
         Parser(String s, String where) {
             this.s = s;
@@ -85,12 +112,12 @@ final class NpyHeader {
         NpyFormatException error(String what) {
             String shown = s.length() > 200 ? s.substring(0, 200) + "..." : s;
             return new NpyFormatException(where + ": malformed header (" + what + " at character " + pos + "): "
-                    + shown.strip());
+                    + printable(shown.strip()));
         }
 
         String slice(String key) {
             int[] span = spans.get(key);
-            return span == null ? "?" : s.substring(span[0], span[1]);
+            return span == null ? "?" : printable(s.substring(span[0], span[1]));
         }
 
         void skipSpace() {
@@ -130,7 +157,7 @@ final class NpyHeader {
                 int start = pos;
                 Object value = value();
                 if (out.put(key, value) != null) {
-                    throw error("duplicate key '" + key + "'");
+                    throw error("duplicate key '" + printable(key) + "'");
                 }
                 spans.put(key, new int[] {start, pos});
                 if (peek() == ',') {
@@ -148,11 +175,13 @@ final class NpyHeader {
             if (c == '\'' || c == '"') {
                 return string();
             }
-            if (c == '(') {
-                return tuple();
-            }
-            if (c == '[') {
-                return list();
+            if (c == '(' || c == '[') {
+                if (++depth > MAX_DEPTH) {
+                    throw error("tuples and lists nested more than " + MAX_DEPTH + " deep");
+                }
+                Object nested = c == '(' ? tuple() : list();
+                depth--;
+                return nested;
             }
             if (s.startsWith("True", pos)) {
                 pos += 4;
@@ -162,7 +191,7 @@ final class NpyHeader {
                 pos += 5;
                 return Boolean.FALSE;
             }
-            if (c == '-' || Character.isDigit(c)) {
+            if (c == '-' || isDigit(c)) {
                 return integer();
             }
             throw error("unsupported value");
@@ -229,6 +258,11 @@ final class NpyHeader {
             return out;
         }
 
+        /** ASCII digits only: Java's isDigit takes other scripts' digits too, which NumPy refuses. */
+        private static boolean isDigit(char c) {
+            return c >= '0' && c <= '9';
+        }
+
         Long integer() throws NpyFormatException {
             skipSpace();
             int start = pos;
@@ -236,7 +270,7 @@ final class NpyHeader {
                 pos++;
             }
             int digits = pos;
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
+            while (pos < s.length() && isDigit(s.charAt(pos))) {
                 pos++;
             }
             if (pos == digits) {
@@ -249,7 +283,7 @@ final class NpyHeader {
             }
             String text = s.substring(start, end);
             if (end - digits > 18) {
-                throw error("integer " + text + " is too large");
+                throw error("integer " + printable(text) + " is too large");
             }
             return Long.parseLong(text);
         }

@@ -296,6 +296,50 @@ class NpyTest {
         return e;
     }
 
+    // ---- hostile headers: deep nesting, terminal escapes, non-ASCII digits (issue 8)
+
+    @Test
+    void deeplyNestedHeadersAreRefusedNotAStackOverflow() throws IOException {
+        String deep = "(".repeat(20000) + ")".repeat(20000);
+        for (int major : new int[] {2, 3}) {
+            assertRefused(write("deep" + major + ".npy", major, "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                    + deep + ", }", le(1f)), "nested more than " + NpyHeader.MAX_DEPTH + " deep");
+            assertRefused(write("deepl" + major + ".npy", major, "{'descr': " + "[".repeat(20000)
+                    + ", 'fortran_order': False, 'shape': (1,), }", le(1f)), "nested more than");
+        }
+        // Nesting within the bound still reaches the ordinary message.
+        assertRefused(write("structured.npy", 1, "{'descr': [('a', '<f4', (2, (3,)))], 'fortran_order': False, "
+                + "'shape': (1,), }", le(1f)), "structured dtype");
+    }
+
+    @Test
+    void messagesEscapeWhatAHeaderCouldDoToATerminal() throws IOException {
+        String esc = "\u001b[2J\u001b]0;pwned\u0007\u0000";
+        for (String header : new String[] {
+            "{'descr': '" + esc + "', 'fortran_order': False, 'shape': (1,), }",
+            "{'" + esc + "': '<f4', 'fortran_order': False, 'shape': (1,), }",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1," + esc + "), }",
+            "{'descr': '<f4', 'fortran_order': " + esc + ", 'shape': (1,), }"}) {
+            Path f = write("esc.npy", 3, header, le(1f));
+            NpyFormatException e = assertThrows(NpyFormatException.class, () -> Npy.read(f));
+            String m = e.getMessage();
+            for (int i = 0; i < m.length(); i++) {
+                char c = m.charAt(i);
+                assertTrue(c >= 0x20 && c < 0x7f, "character " + (int) c + " at " + i + " of '" + m + "'");
+            }
+            assertTrue(m.contains("\\x1b"), "the escape is shown escaped: " + m);
+        }
+    }
+
+    @Test
+    void onlyAsciiDigitsMakeAShape() throws IOException {
+        // U+0661 ARABIC-INDIC DIGIT ONE and U+FF12 FULLWIDTH DIGIT TWO: NumPy refuses them, so must we.
+        assertRefused(write("arabic.npy", 3, "{'descr': '<f4', 'fortran_order': False, 'shape': (\u0661,2), }",
+                le(1f, 2f)), "\\u0661");
+        assertRefused(write("wide.npy", 3, "{'descr': '<f4', 'fortran_order': False, 'shape': (\uff12,), }",
+                le(1f, 2f)), "unsupported value");
+    }
+
     private static long headerSize(Path f) throws IOException {
         byte[] b = Files.readAllBytes(f);
         return 10 + ((b[8] & 0xFF) | (b[9] & 0xFF) << 8);
