@@ -36,12 +36,20 @@ public final class HostKvCache extends KvCache {
         }
     }
 
-    /** The cached keys of batch entry {@code b} as a new tensor {@code [1, Hkv, length(b), D]}. */
+    /**
+     * The cached keys of batch entry {@code b} as a new tensor {@code [1, Hkv, length(b), D]}.
+     *
+     * @throws IndexOutOfBoundsException when {@code b} is not in {@code [0, B)}
+     */
     public synchronized Tensor keys(int b) {
         return slice(keys, b, dim());
     }
 
-    /** The cached values of batch entry {@code b} as a new tensor {@code [1, Hkv, length(b), Dv]}. */
+    /**
+     * The cached values of batch entry {@code b} as a new tensor {@code [1, Hkv, length(b), Dv]}.
+     *
+     * @throws IndexOutOfBoundsException when {@code b} is not in {@code [0, B)}
+     */
     public synchronized Tensor values(int b) {
         return slice(values, b, valueDim());
     }
@@ -66,6 +74,7 @@ public final class HostKvCache extends KvCache {
 
     private Tensor slice(float[] src, int b, int x) {
         requireOpen();
+        checkEntry(b);
         int len = length(b);
         Tensor t = Tensor.zeros(1, kvHeads(), len, x);
         for (int h = 0; h < kvHeads(); h++) {

@@ -79,10 +79,25 @@ public abstract class KvCache implements AutoCloseable {
         return valueDim;
     }
 
-    /** The tokens cached for batch entry {@code b}. */
+    /**
+     * The tokens cached for batch entry {@code b}.
+     *
+     * @throws IndexOutOfBoundsException when {@code b} is not in {@code [0, B)}, naming both
+     */
     public final synchronized int length(int b) {
-        Objects.checkIndex(b, batch);
+        checkEntry(b);
         return lengths[b];
+    }
+
+    /**
+     * For implementations' per-entry accessors: refuses a batch index outside {@code [0, B)}.
+     *
+     * @throws IndexOutOfBoundsException naming the index, the batch size and this cache
+     */
+    protected final void checkEntry(int b) {
+        if (b < 0 || b >= batch) {
+            throw new IndexOutOfBoundsException("batch entry b = " + b + " is outside [0, B=" + batch + ") of " + this);
+        }
     }
 
     /** The tokens cached per batch entry (copy). */

@@ -144,6 +144,40 @@ class ValidationTest {
         assertThrows(IndexOutOfBoundsException.class, () -> Tensor.zeros(2, 3).get(2, 0));
     }
 
+    /** Asserts an IOOBE whose message contains every fragment. */
+    private static void outOfRange(Executable call, String... fragments) {
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, call);
+        for (String f : fragments) {
+            assertTrue(e.getMessage() != null && e.getMessage().contains(f),
+                    "message should contain '" + f + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void perEntryAccessorsNameTheIndexAndTheBatch() {
+        try (AttentionEngine e = AttentionEngine.create(Backend.CPU);
+                KvCache cache = e.newKvCache(2, 1, 4, 3, 3)) {
+            for (int b : new int[] {-1, 2, Integer.MIN_VALUE}) {
+                outOfRange(() -> cache.length(b), "batch entry b = " + b, "[0, B=2)");
+                outOfRange(() -> ((HostKvCache) cache).keys(b), "batch entry b = " + b, "[0, B=2)");
+                outOfRange(() -> ((HostKvCache) cache).values(b), "batch entry b = " + b, "[0, B=2)");
+            }
+            Tensor q = Tensor.zeros(2, 1, 1, 3);
+            org.attention4j.spi.DecodeProblem d = org.attention4j.spi.DecodeProblem.of(q, cache,
+                    AttentionOptions.DEFAULTS);
+            outOfRange(() -> d.length(2), "batch entry b = 2", "[0, B=2)");
+        }
+        org.attention4j.spi.AttentionProblem p = org.attention4j.spi.AttentionProblem.of(Q, K, V,
+                AttentionOptions.DEFAULTS);
+        outOfRange(() -> p.kvLength(-1), "batch entry b = -1", "[0, B=2)");
+        Tensor packed = Tensor.zeros(5, 1, 4);
+        org.attention4j.spi.VarlenProblem vp = org.attention4j.spi.VarlenProblem.of(packed, packed, packed,
+                new int[] {0, 2, 5}, new int[] {0, 2, 5}, AttentionOptions.DEFAULTS);
+        outOfRange(() -> vp.nq(2), "sequence b = 2", "[0, B=2)");
+        outOfRange(() -> vp.nk(-1), "sequence b = -1", "[0, B=2)");
+        outOfRange(() -> vp.sequence(2), "sequence b = 2", "[0, B=2)");
+    }
+
     @Test
     void backendNames() {
         refused(() -> Backend.parse("gpu"), "backend", "gpu", "auto, cpu, reference, cuda");

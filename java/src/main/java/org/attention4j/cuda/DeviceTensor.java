@@ -97,9 +97,14 @@ public final class DeviceTensor implements AutoCloseable {
         return shape.length;
     }
 
-    /** The size of dimension {@code axis}. */
+    /** The size of dimension {@code axis}; a negative axis counts from the end, as {@code Tensor.dim} does. */
     public int dim(int axis) {
-        return shape[axis];
+        int a = axis < 0 ? shape.length + axis : axis;
+        if (a < 0 || a >= shape.length) {
+            throw new IllegalArgumentException("axis " + axis + " out of range for device tensor shape "
+                    + Arrays.toString(shape));
+        }
+        return shape[a];
     }
 
     /** The number of elements. */

@@ -225,6 +225,7 @@ public final class AttentionProblem {
 
     /** The number of keys batch {@code b} may see (padding), {@code Nk} without key lengths. */
     public int kvLength(int b) {
+        ProblemRules.batchEntry("batch entry b", b, batch());
         return kvLengths == null ? nk : kvLengths[b];
     }
 

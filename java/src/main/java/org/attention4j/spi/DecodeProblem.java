@@ -142,7 +142,7 @@ public final class DecodeProblem {
 
     /** {@code L_b}, the keys batch entry {@code b} attends to. */
     public int length(int b) {
-        return lengths[b];
+        return lengths[ProblemRules.batchEntry("batch entry b", b, lengths.length)];
     }
 
     /** The resolved scale. */

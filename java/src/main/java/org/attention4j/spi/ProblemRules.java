@@ -48,4 +48,15 @@ final class ProblemRules {
             throw new IllegalArgumentException("rope needs an even head dim D, got D=" + dim + " " + shapes);
         }
     }
+
+    /**
+     * Refuses a batch index outside {@code [0, B)}; the accessors that take one are public, and a bare
+     * ArrayIndexOutOfBoundsException would name neither the argument nor the batch size.
+     */
+    static int batchEntry(String name, int b, int batch) {
+        if (b < 0 || b >= batch) {
+            throw new IndexOutOfBoundsException(name + " = " + b + " is outside [0, B=" + batch + ")");
+        }
+        return b;
+    }
 }

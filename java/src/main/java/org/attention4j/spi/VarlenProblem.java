@@ -204,11 +204,13 @@ public final class VarlenProblem {
 
     /** {@code Nq_b}. */
     public int nq(int b) {
+        ProblemRules.batchEntry("sequence b", b, batch());
         return cuQ[b + 1] - cuQ[b];
     }
 
     /** {@code Nk_b}. */
     public int nk(int b) {
+        ProblemRules.batchEntry("sequence b", b, batch());
         return cuK[b + 1] - cuK[b];
     }
 
@@ -245,7 +247,7 @@ public final class VarlenProblem {
      * {@code v [1, Hkv, Nk_b, Dv]} (copies), the options with explicit RoPE positions cut to the sequence.
      */
     public AttentionProblem sequence(int b) {
-        Objects.checkIndex(b, batch());
+        ProblemRules.batchEntry("sequence b", b, batch());
         Tensor qb = unpack(q, cuQ[b], cuQ[b + 1]);
         Tensor kb = unpack(k, cuK[b], cuK[b + 1]);
         Tensor vb = unpack(v, cuK[b], cuK[b + 1]);
