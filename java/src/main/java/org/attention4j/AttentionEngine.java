@@ -96,6 +96,7 @@ public final class AttentionEngine implements AutoCloseable {
      *
      * @throws IllegalArgumentException when shapes or options do not fit, naming the argument and the shapes
      * @throws IllegalStateException    when the engine is closed
+     * @throws AttentionOutOfMemoryException when the results cannot fit the heap (or the device's memory)
      * @throws AttentionException       when the backend fails
      */
     public AttentionResult attention(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
@@ -103,7 +104,14 @@ public final class AttentionEngine implements AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
         }
-        return impl.compute(problem);
+        if (problem.isTrivial()) {
+            return problem.trivialResult(backend());
+        }
+        long bytes = HeapBudget.plus(HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
+                        HeapBudget.plus(problem.valueDim(), problem.returnLse() ? 1 : 0)),
+                problem.returnWeights() ? HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
+                        problem.nk()) : 0);
+        return HeapBudget.run(bytes, "attention (" + problem.describe() + ")", () -> impl.compute(problem));
     }
 
     /**
@@ -122,7 +130,10 @@ public final class AttentionEngine implements AutoCloseable {
                                            AttentionOptions options) {
         VarlenProblem problem = VarlenProblem.of(q, k, v, cuSeqlensQ, cuSeqlensK, options);
         requireOpen();
-        return impl.computeVarlen(problem);
+        long bytes = HeapBudget.floats(problem.totalQ(), problem.heads(),
+                HeapBudget.plus(problem.valueDim(), problem.options().returnLse() ? 1 : 0), 1);
+        return HeapBudget.run(bytes, "varlen attention (" + problem.describe() + ")",
+                () -> impl.computeVarlen(problem));
     }
 
     /**
@@ -130,6 +141,7 @@ public final class AttentionEngine implements AutoCloseable {
      * Close it when done.
      *
      * @throws IllegalArgumentException when a dimension is below 1 or the storage is too large
+     * @throws AttentionOutOfMemoryException when the storage cannot fit the heap (or the device's memory)
      */
     public KvCache newKvCache(int batch, int kvHeads, int capacity, int dim, int valueDim) {
         requireOpen();
@@ -150,7 +162,9 @@ public final class AttentionEngine implements AutoCloseable {
     public AttentionResult decode(Tensor q, KvCache cache, AttentionOptions options) {
         DecodeProblem problem = DecodeProblem.of(q, cache, options);
         requireOpen();
-        return impl.decode(problem);
+        long bytes = HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
+                HeapBudget.plus(cache.valueDim(), problem.options().returnLse() ? 1 : 0));
+        return HeapBudget.run(bytes, "decode (" + problem.describe() + ")", () -> impl.decode(problem));
     }
 
     private void requireOpen() {

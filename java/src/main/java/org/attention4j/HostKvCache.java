@@ -12,13 +12,20 @@ public final class HostKvCache extends KvCache {
      * An empty cache.
      *
      * @throws IllegalArgumentException when a dimension is below 1 or the storage exceeds a Java array
+     * @throws AttentionOutOfMemoryException when the storage cannot fit the heap
      */
     public HostKvCache(int batch, int kvHeads, int capacity, int dim, int valueDim) {
         super(batch, kvHeads, capacity, dim, valueDim);
         long nk = Tensor.elementCount(new int[] {batch, kvHeads, capacity, dim}, "KV cache keys");
         long nv = Tensor.elementCount(new int[] {batch, kvHeads, capacity, valueDim}, "KV cache values");
-        keys = new float[(int) nk];
-        values = new float[(int) nv];
+        long bytes = 4 * (nk + nv);
+        String what = "a host KV cache B=" + batch + " Hkv=" + kvHeads + " capacity=" + capacity + " D=" + dim
+                + " Dv=" + valueDim;
+        HeapBudget.run(bytes, what, () -> {
+            keys = new float[(int) nk];
+            values = new float[(int) nv];
+            return null;
+        });
     }
 
     @Override

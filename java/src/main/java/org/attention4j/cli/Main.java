@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  * The {@code attention4j} command line: {@code demo}, {@code attend}, {@code bench}, {@code heatmap}.
  *
  * <p>Errors print one line on stderr, {@code error: ...}, and exit with status 2 (bad usage or input) or 3 (an
- * engine failure); no stack trace unless {@code -Dattention4j.debug=true}.
+ * engine failure); no stack trace unless {@code -Dattention4j.debug=true}. Log lines go to stderr only (INFO,
+ * {@code --verbose} for DEBUG), so that stdout carries nothing but results.
  */
 @Command(name = "attention4j",
         mixinStandardHelpOptions = true,
@@ -28,6 +29,12 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Read by {@link #run(String...)} before parsing (logging must be set before anything logs); declared here
+     *  so that every subcommand accepts and documents it. */
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "DEBUG logging on stderr (default INFO)")
+    boolean verbose;
+
     /** Entry point. */
     public static void main(String[] args) {
         configureLogging();   // before anything logs: the relaunch check below loads classes that do
@@ -39,7 +46,41 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns its exit status (used by tests, which must not exit the JVM). */
     public static int run(String... args) {
         configureLogging();
-        return commandLine().execute(args);
+        if (!wantsVerbose(args)) {
+            return commandLine().execute(args);
+        }
+        // The CLI owns the logging backend (logback), so it may turn attention4j's logger up, and back after.
+        ch.qos.logback.classic.Logger log = attentionLogger();
+        ch.qos.logback.classic.Level before = log == null ? null : log.getLevel();
+        if (log != null) {
+            log.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        }
+        try {
+            return commandLine().execute(args);
+        } finally {
+            if (log != null) {
+                log.setLevel(before);
+            }
+        }
+    }
+
+    /** Whether {@code --verbose} comes before any {@code --} (after it, arguments are not options). */
+    static boolean wantsVerbose(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) {
+                return false;
+            }
+            if (a.equals("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** attention4j's logback logger, or null when slf4j is bound to another backend (a test's, a user's). */
+    private static ch.qos.logback.classic.Logger attentionLogger() {
+        org.slf4j.Logger l = org.slf4j.LoggerFactory.getLogger("org.attention4j");
+        return l instanceof ch.qos.logback.classic.Logger ? (ch.qos.logback.classic.Logger) l : null;
     }
 
     /** The CLI, not the library, picks the logging backend and its configuration. */

@@ -24,6 +24,9 @@ public final class ReferenceBackend implements AttentionBackend {
 
     @Override
     public AttentionResult compute(AttentionProblem p) {
+        if (p.isTrivial()) {
+            return p.trivialResult(kind());    // before the per-key scratch, which may be huge
+        }
         int bN = p.batch(), hN = p.heads(), nq = p.nq(), nk = p.nk(), d = p.dim(), dv = p.valueDim();
         float[] q = p.q().data();      // q: (B, Hq, Nq, D)
         float[] k = p.k().data();      // k: (B, Hkv, Nk, D)

@@ -11,7 +11,6 @@ import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
 import org.attention4j.Tensor;
-import org.attention4j.cpu.ReferenceBackend;
 import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
 import org.attention4j.spi.DecodeProblem;
@@ -122,12 +121,8 @@ public final class CudaAttention implements AutoCloseable {
     /** Attention of an engine-validated problem. */
     AttentionResult attention(AttentionProblem problem) {
         requireOpen();
-        if (problem.batch() == 0 || problem.heads() == 0 || problem.nq() == 0 || problem.nk() == 0
-                || problem.valueDim() == 0) {
-            // Nothing for the GPU to do: the reference gives the exact (zero or -inf) answer in no time.
-            AttentionResult r = new ReferenceBackend().compute(problem);
-            return new AttentionResult(r.output(), r.weights().orElse(null), r.logSumExp().orElse(null),
-                    Backend.CUDA);
+        if (problem.isTrivial()) {
+            return problem.trivialResult(Backend.CUDA);   // nothing for the GPU to do
         }
         DeviceProblem p = DeviceProblem.of(problem);
         FlashDispatch d = flash.dispatchHost(p);

@@ -5,6 +5,8 @@ import java.util.Objects;
 import org.attention4j.Alibi;
 import org.attention4j.AttentionMask;
 import org.attention4j.AttentionOptions;
+import org.attention4j.AttentionResult;
+import org.attention4j.Backend;
 import org.attention4j.Causal;
 import org.attention4j.Rope;
 import org.attention4j.Tensor;
@@ -64,6 +66,7 @@ public final class AttentionProblem {
             throw new IllegalArgumentException("v must have k's heads and length [B, Hkv, Nk, Dv] " + shapes);
         }
         ProblemRules.heads(heads, kvHeads, dim, shapes);
+        ProblemRules.valueDim(valueDim, shapes);
         if (options.scale() != null) {
             scale = options.scale();
         } else {
@@ -294,5 +297,34 @@ public final class AttentionProblem {
     public String describe() {
         return "B=" + batch + " Hq=" + heads + " Hkv=" + kvHeads + " Nq=" + nq + " Nk=" + nk + " D=" + dim
                 + " Dv=" + valueDim;
+    }
+
+    /**
+     * Whether the answer is known without computing: no output rows ({@code B*Hq*Nq = 0}), or no keys (every
+     * row sees none). Decided
+     * here, once, so that no backend allocates per-key scratch for a problem with nothing in it.
+     */
+    public boolean isTrivial() {
+        return (long) batch * heads * nq == 0 || nk == 0;
+    }
+
+    /**
+     * The answer of a {@linkplain #isTrivial trivial} problem, as every backend defines it: output zeros, weights
+     * zeros, log-sum-exp {@code -inf} for a row that sees no key.
+     *
+     * @throws IllegalStateException when the problem is not trivial
+     */
+    public AttentionResult trivialResult(Backend backend) {
+        if (!isTrivial()) {
+            throw new IllegalStateException("not a trivial problem: " + describe());
+        }
+        Tensor out = Tensor.zeros(batch, heads, nq, valueDim);
+        Tensor weights = returnWeights() ? Tensor.zeros(batch, heads, nq, nk) : null;
+        Tensor lse = null;
+        if (returnLse()) {
+            lse = Tensor.zeros(batch, heads, nq);
+            java.util.Arrays.fill(lse.data(), nk == 0 ? Float.NEGATIVE_INFINITY : 0f);
+        }
+        return new AttentionResult(out, weights, lse, backend);
     }
 }
