@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.attention4j.AttentionException;
+import org.attention4j.AttentionOutOfMemoryException;
 
 /**
  * A caching device allocator: requests are rounded to {@link SizeClasses size classes}, freed blocks go to a
@@ -80,7 +81,8 @@ final class CachingAllocator<P> {
                 handle = device.allocate(size);
             } catch (DeviceOutOfMemoryException second) {
                 second.addSuppressed(first);
-                throw new AttentionException(outOfMemoryMessage(bytes, size, trimmed), second);
+                throw new AttentionOutOfMemoryException(outOfMemoryMessage(bytes, size, trimmed),
+                        AttentionOutOfMemoryException.Memory.DEVICE, bytes, -1, second);
             }
         }
         deviceAllocations.incrementAndGet();

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.attention4j.AttentionException;
+import org.attention4j.AttentionOutOfMemoryException;
 import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
@@ -423,9 +424,14 @@ public final class CudaAttention implements AutoCloseable {
             try {
                 return call.run();
             } catch (CudaException again) {
+                if (!CudaErrors.isOutOfMemory(again)) {
+                    throw new AttentionException("CUDA failure in attention (" + p.describe() + "): "
+                            + again.getMessage(), again);
+                }
                 AllocatorStats s = rt.allocator.stats();
-                throw new AttentionException("CUDA out of memory in attention (" + p.describe() + ") with "
-                        + s.bytesInUse() + " bytes in use: " + again.getMessage(), again);
+                throw new AttentionOutOfMemoryException("CUDA out of memory in attention (" + p.describe() + ") with "
+                        + s.bytesInUse() + " bytes in use: " + again.getMessage(),
+                        AttentionOutOfMemoryException.Memory.DEVICE, -1, -1, again);
             }
         }
     }

@@ -87,7 +87,10 @@ class CachingAllocatorTest {
         CachingAllocator.Block<Long> big = a.allocate(8L << 20);
         assertEquals(1, dev.failures, "first attempt failed, retried after the trim");
         assertEquals(0, a.stats().bytesCached());
-        AttentionException e = assertThrows(AttentionException.class, () -> a.allocate(9L << 20));
+        org.attention4j.AttentionOutOfMemoryException e = assertThrows(
+                org.attention4j.AttentionOutOfMemoryException.class, () -> a.allocate(9L << 20));
+        assertEquals(org.attention4j.AttentionOutOfMemoryException.Memory.DEVICE, e.memory());
+        assertEquals(9L << 20, e.requestedBytes());
         assertTrue(e.getMessage().contains(String.valueOf(9L << 20)), e.getMessage());
         assertTrue(e.getMessage().contains(big.capacity() + " bytes in use"), e.getMessage());
         assertEquals(big.capacity(), a.stats().bytesInUse(), "a failed request takes nothing");
