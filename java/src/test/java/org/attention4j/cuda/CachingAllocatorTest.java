@@ -12,7 +12,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.attention4j.AttentionException;
 import org.junit.jupiter.api.Test;
 
 class CachingAllocatorTest {
