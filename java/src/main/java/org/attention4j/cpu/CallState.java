@@ -10,7 +10,6 @@ import org.attention4j.spi.AttentionProblem;
  * tiles only, so no locking is needed.
  */
 final class CallState {
-    static final double LOG2E = 1.4426950408889634;
 
     final AttentionProblem p;
     final int nq;
@@ -24,7 +23,11 @@ final class CallState {
     final float[] weights;
     final float[] lse;
     final RopeTable rope;
-    /** scale * log2(e): the engine works in base 2, folding this into Q. */
+    /**
+     * The scale, folded into Q. Scores stay in natural units (no {@code log2(e)} folded in as well): a base-2
+     * score would overflow float for finite scores above {@code FLT_MAX / 1.44}, and its rounding would cost tiny
+     * weights a relative error of {@code |s - m| * 2^-24}; the exponential reduces {@code s - m} itself instead.
+     */
     final double qScale;
     final boolean[] boolMask;
     final float[] floatMask;
@@ -85,7 +88,7 @@ final class CallState {
         this.weights = p.returnWeights() ? new float[p.batch() * heads * nq * nk] : null;
         this.lse = p.returnLse() ? new float[p.batch() * heads * nq] : null;
         this.rope = p.rope() == null ? null : new RopeTable(p);
-        this.qScale = p.scale() * LOG2E;
+        this.qScale = p.scale();
         AttentionMask mask = p.mask();
         this.boolMask = mask != null && mask.isBoolean() ? mask.booleanData() : null;
         this.floatMask = mask != null && !mask.isBoolean() ? mask.floatData() : null;
@@ -212,7 +215,7 @@ final class CallState {
                     bias -= slope * (Math.abs((long) i + diagonal(b) - j) - dmin);
                 }
                 if (bias != 0) {
-                    p[jj][r] = (float) (p[jj][r] + bias * LOG2E);
+                    p[jj][r] = (float) (p[jj][r] + bias);
                 }
             }
         }

@@ -1,39 +1,44 @@
 package org.attention4j.cpu;
 
 /**
- * A base-2 exponential over float arrays, written so that HotSpot's C2 (Java 17, no incubator modules) turns
+ * The softmax exponential {@code e^(s - m)} over float arrays, written so that HotSpot's C2 (Java 17, no incubator modules) turns
  * each loop into SIMD code.
  *
  * <p>C2 on Java 17 does not vectorise float/int bit casts ({@code Float.intBitsToFloat}) nor float/int
  * conversions, so the usual "build 2^n in the exponent bits" trick stays scalar. Here everything is float
- * arithmetic: {@code x = n + f} with {@code n} rounded by the 1.5*2^23 magic constant, a degree-6 polynomial for
- * {@code 2^f} on {@code [-1/2, 1/2]}, and {@code 2^n} (n in [-100, 0]) as a product of exact powers of two chosen
- * by the binary digits of {@code -n}, each digit found with the same magic-constant floor. Every product is exact,
- * so the relative error is that of the polynomial (about 1e-7). C2 also refuses to unroll (and so to vectorise)
+ * arithmetic: {@code n = round(x log2 e)} by the 1.5*2^23 magic constant, {@code r = x - n ln2} in two exact-ish
+ * steps (Cody and Waite), a degree-6 polynomial for {@code e^r} on {@code |r| <= ln2/2}, and {@code 2^n}
+ * (n in [-128, 0]) as a product of exact powers of two chosen
+ * by the binary digits of {@code -n}, each digit found with the same magic-constant floor. Every product is exact
+ * down to float's normal range, so the relative error there is that of the polynomial (about 1e-7). C2 also refuses to unroll (and so to vectorise)
  * a loop body with too many nodes, so the work is split over five short loops.
  *
  * <p>Why not {@code (float) Math.exp}: it is a scalar intrinsic, so the softmax loop around it cannot vectorise;
  * the bit-cast polynomial (the textbook fast exp) stays scalar on Java 17 for the reason above. Its effect is
  * visible in the whole-engine figure of {@code bench/cpu_vs_numpy.sh}; no separate exp timing is kept.
  *
- * <p>Domain: arguments {@code <= 0} (softmax exponents {@code s - max}). Results below {@code 2^-63} flush to
- * 0, so {@code -inf} and any large negative argument give exactly 0; NaN gives NaN.
+ * <p>Domain: arguments {@code <= 0} (softmax exponents {@code s - max}). Results reach float32's own underflow:
+ * exact powers down to {@code 2^-126}, subnormals (rounded as float rounds them) to {@code 2^-127.5}, 0 below, so
+ * {@code -inf} and any large negative argument give exactly 0; NaN gives NaN.
  */
 final class FastExp {
     private static final float MAGIC = 0x1.8p23f;
-    private static final float LN2 = 0.6931471805599453f;
-    /** Below this the result is flushed to 0 (2^-100 is far below float's normal range anyway). */
-    private static final float FLOOR = -100f;
+    private static final float LOG2E = 1.4426950408889634f;
+    /** ln 2 in two parts: {@code n * LN2_HI} is exact for the n here. */
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** Arguments are clamped here, where n rounds to -128, which {@link #lastBits} turns (as {@code -inf}) into 0. */
+    private static final float FLOOR = -88.8f;
 
     private FastExp() {
     }
 
     /**
-     * {@code s[j] = 2^(s[j] - m)} for {@code j < n}, in place.
+     * {@code s[j] = e^(s[j] - m)} for {@code j < n}, in place.
      *
      * @param e scratch of length at least {@code n}
      */
-    static void exp2Shifted(float[] s, float[] e, int n, float m) {
+    static void expShifted(float[] s, float[] e, int n, float m) {
         reduce(s, e, n, m);
         polynomial(s, n);
         twoBits(s, e, n, -0.5f, -0.75f);
@@ -42,11 +47,11 @@ final class FastExp {
     }
 
     /**
-     * {@code s[j] = 2^(s[j] - m[j])} for {@code j < n}, in place: one shift per element (per query row).
+     * {@code s[j] = e^(s[j] - m[j])} for {@code j < n}, in place: one shift per element (per query row).
      *
      * @param e scratch of length at least {@code n}
      */
-    static void exp2Shifted(float[] s, float[] m, float[] e, int n) {
+    static void expShifted(float[] s, float[] m, float[] e, int n) {
         reduce(s, m, e, n);
         polynomial(s, n);
         twoBits(s, e, n, -0.5f, -0.75f);
@@ -57,19 +62,19 @@ final class FastExp {
     /** As {@link #reduce(float[], float[], int, float)} with a shift per element. */
     private static void reduce(float[] s, float[] m, float[] e, int n) {
         for (int j = 0; j < n; j++) {
-            float x = Math.max(s[j] - m[j], FLOOR);
-            float k = (x + MAGIC) - MAGIC;
-            s[j] = (x - k) * LN2;
+            float x = Math.max(s[j] - m[j], FLOOR);   // NaN stays NaN
+            float k = Math.fma(x, LOG2E, MAGIC) - MAGIC;
+            s[j] = Math.fma(k, -LN2_LO, Math.fma(k, -LN2_HI, x));
             e[j] = -k;
         }
     }
 
-    /** {@code x = max(s - m, -100)}, {@code k = round(x)}: leaves {@code r = (x - k) ln2} in s and {@code -k} in e. */
+    /** {@code x = max(s - m, FLOOR)}, {@code k = round(x log2 e)}: leaves {@code r = x - k ln2} in s, {@code -k} in e. */
     private static void reduce(float[] s, float[] e, int n, float m) {
         for (int j = 0; j < n; j++) {
             float x = Math.max(s[j] - m, FLOOR);
-            float k = (x + MAGIC) - MAGIC;
-            s[j] = (x - k) * LN2;
+            float k = Math.fma(x, LOG2E, MAGIC) - MAGIC;
+            s[j] = Math.fma(k, -LN2_LO, Math.fma(k, -LN2_HI, x));
             e[j] = -k;
         }
     }
@@ -108,20 +113,21 @@ final class FastExp {
     }
 
     /**
-     * Bit 4 (factor 2^-16), then what is left of e (bit 5 and above): 0 gives 1, 1 gives 2^-32 exactly, 2 or more
-     * turns the factor negative and the final max flushes it to 0 (NaN survives the max).
+     * Bit 4 (factor 2^-16), then what is left of e, {@code h = e >> 5} in [0, 4]: bit 5 (2^-32) and the rest (2^-64
+     * for 1; 2 or more, which only the clamped -128 reaches, turns the factor negative and the final max flushes
+     * it to 0; NaN survives the max). Neither 1 - 2^-32 nor 1 - 2^-64 is a float, so those factors are built as
+     * {@code fma(bit, 2^-x, 1 - bit)}, exact for a bit of 0 or 1. Multiplied in this order, every partial product
+     * stays normal until the last, which rounds into the subnormals the way float32 arithmetic itself does.
      */
     private static void lastBits(float[] p, float[] e, int n) {
         for (int j = 0; j < n; j++) {
             float v = e[j];
             float h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
-            float f = Math.fma(Math.fma(h, -2f, v), -0.9999847412109375f, 1f);
-            p[j] = Math.max(p[j] * f * Math.fma(h, 0x1p-32f, 1f - h), 0f);
+            float f4 = Math.fma(Math.fma(h, -2f, v), -0.9999847412109375f, 1f);
+            v = h;
+            h = (Math.fma(v, 0.5f, -0.25f) + MAGIC) - MAGIC;
+            float b5 = Math.fma(h, -2f, v);
+            p[j] = Math.max(p[j] * f4 * Math.fma(b5, 0x1p-32f, 1f - b5) * Math.fma(h, 0x1p-64f, 1f - h), 0f);
         }
-    }
-
-    /** Scalar {@code 2^x} in double precision, for the per-row rescale factors. */
-    static float exp2(float x) {
-        return (float) Math.exp(x * 0.6931471805599453);
     }
 }

@@ -203,7 +203,7 @@ final class QueryTile {
                     if (!finite) {
                         System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
                     }
-                    OPS.exp2Shifted(blk.p[jj], blk.shift, blk.scratch, np);
+                    OPS.expShifted(blk.p[jj], blk.shift, blk.scratch, np);
                     OPS.addInto(blk.l, blk.p[jj], np);
                     if (finite) {
                         blk.keys[x] = jj;
@@ -375,7 +375,7 @@ final class QueryTile {
             } else {
                 // The ALiBi distances were counted from the nearest key in span: add that constant back.
                 double back = cs.slopes == null ? 0 : (double) cs.slopes[blk.rowHead[r]] * blk.alibiFrom[r];
-                lse = (float) (m / CallState.LOG2E + Math.log(l) - back);
+                lse = (float) (m + Math.log(l) - back);
                 if (!Float.isFinite(m)) {
                     lse = Float.NaN;              // +inf or NaN among the scores: the row is NaN throughout
                     Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
@@ -413,7 +413,7 @@ final class QueryTile {
                         blk.scratch[r] = s[r];
                     }
                 }
-                OPS.exp2Shifted(s, blk.shift, blk.alpha, np);
+                OPS.expShifted(s, blk.shift, blk.alpha, np);
                 OPS.multiplyInto(s, inv, np);
                 if (anyBad) {
                     for (int r = 0; r < n; r++) {

@@ -40,7 +40,7 @@ final class ScalarTileOps extends TileOps {
     void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
             float[][] ot, int n, int dv) {
         Kernels.updateMax(m, tileMax, shift, alpha, n);
-        FastExp.exp2Shifted(alpha, scratch, n, 0f);
+        FastExp.expShifted(alpha, scratch, n, 0f);
         Kernels.multiplyInto(l, alpha, n);
         for (int c = 0; c < dv; c++) {
             Kernels.multiplyInto(ot[c], alpha, n);
@@ -50,14 +50,14 @@ final class ScalarTileOps extends TileOps {
     @Override
     void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n) {
         for (int jj = 0; jj < cnt; jj++) {
-            FastExp.exp2Shifted(p[jj], shift, scratch, n);
+            FastExp.expShifted(p[jj], shift, scratch, n);
             Kernels.addInto(l, p[jj], n);
         }
     }
 
     @Override
-    void exp2Shifted(float[] s, float[] shift, float[] scratch, int n) {
-        FastExp.exp2Shifted(s, shift, scratch, n);
+    void expShifted(float[] s, float[] shift, float[] scratch, int n) {
+        FastExp.expShifted(s, shift, scratch, n);
     }
 
     @Override

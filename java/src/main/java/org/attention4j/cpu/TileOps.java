@@ -32,7 +32,7 @@ abstract class TileOps {
 
     /**
      * The online-softmax step at a new tile: {@code mNew = max(m, tileMax)}, {@code shift = max(mNew,
-     * -Float.MAX_VALUE)} (finite even before any key was seen), {@code alpha = 2^(m - shift)}; then {@code l} and
+     * -Float.MAX_VALUE)} (finite even before any key was seen), {@code alpha = e^(m - shift)}; then {@code l} and
      * every {@code ot[c]} are multiplied by alpha and {@code m} becomes {@code mNew}. A kind may instead leave a
      * row as it is (alpha 1, {@code m} and {@code shift} unchanged) while its tile max stays within a few units of
      * {@code m}: then {@code m} is a reference the row's exponentials are counted from, no longer its exact max,
@@ -44,11 +44,16 @@ abstract class TileOps {
     abstract void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
             float[][] ot, int n, int dv);
 
-    /** {@code p[jj][r] = 2^(p[jj][r] - shift[r])} and {@code l[r] += p[jj][r]}, for {@code jj < cnt}. */
+    /**
+     * {@code p[jj][r] = e^(p[jj][r] - shift[r])} and {@code l[r] += p[jj][r]}, for {@code jj < cnt}.
+     */
     abstract void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n);
 
-    /** {@code s[r] = 2^(s[r] - shift[r])}, in place; {@code scratch} has length {@code n}. */
-    abstract void exp2Shifted(float[] s, float[] shift, float[] scratch, int n);
+    /**
+     * {@code s[r] = e^(s[r] - shift[r])}, in place, accurate down to float's normal range ({@code 2^-126}), 0
+     * below about {@code 2^-127} and for {@code -inf}, NaN for NaN; {@code scratch} has length {@code n}.
+     */
+    abstract void expShifted(float[] s, float[] shift, float[] scratch, int n);
 
     /** {@code x[r] *= f[r]}. */
     abstract void multiplyInto(float[] x, float[] f, int n);

@@ -20,6 +20,12 @@ final class VectorTileOps extends TileOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final float MAGIC_BIASED = 0x1.8p23f + 127f;
+    private static final float LOG2E = 1.4426950408889634f;
+    /** ln 2 in two parts: the first with few enough bits that {@code k * LN2_HI} is exact for any |k| <= 2^15. */
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** {@code -127 ln2}: rounds to k = -127, whose exponent field is 0, so the result is exactly 0. */
+    private static final float MIN_EXP_ARG = -88.02969193111305f;
 
     @Override
     int lanes() {
@@ -281,12 +287,12 @@ final class VectorTileOps extends TileOps {
     }
 
     /**
-     * How far (in base-2 units) a row's scores may rise above its reference max {@code m} before the accumulator
-     * is rescaled: up to this, the exponentials are computed against the old {@code m} and reach at most
-     * {@code 2^LAZY}, which float holds with room to spare, and the pass over the accumulator is skipped (the
+     * How far a row's scores may rise above its reference max {@code m} before the accumulator is rescaled: up to
+     * this, the exponentials are computed against the old {@code m} and reach at most {@code e^5.5} (about 2^8),
+     * which float holds with room to spare, and the pass over the accumulator is skipped (the
      * lazy rescaling of FlashAttention-4). Once the first tiles have set the max, most tiles then rescale nothing.
      */
-    static final float LAZY = 8f;
+    static final float LAZY = 5.5f;
 
     @Override
     void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
@@ -307,7 +313,7 @@ final class VectorTileOps extends TileOps {
             FloatVector old = FloatVector.fromArray(S, m, r);
             FloatVector mNew = old.max(FloatVector.fromArray(S, tileMax, r));
             FloatVector sh = mNew.max(-Float.MAX_VALUE);
-            FloatVector a = exp2(old.sub(sh));
+            FloatVector a = exp(old.sub(sh));
             sh.intoArray(shift, r);
             mNew.intoArray(m, r);
             a.intoArray(alpha, r);
@@ -324,7 +330,7 @@ final class VectorTileOps extends TileOps {
             FloatVector sh = FloatVector.fromArray(S, shift, r);
             FloatVector sum = FloatVector.fromArray(S, l, r);
             for (int jj = 0; jj < cnt; jj++) {
-                FloatVector e = exp2(FloatVector.fromArray(S, p[jj], r).sub(sh));
+                FloatVector e = exp(FloatVector.fromArray(S, p[jj], r).sub(sh));
                 e.intoArray(p[jj], r);
                 sum = sum.add(e);
             }
@@ -333,9 +339,9 @@ final class VectorTileOps extends TileOps {
     }
 
     @Override
-    void exp2Shifted(float[] s, float[] shift, float[] scratch, int n) {
+    void expShifted(float[] s, float[] shift, float[] scratch, int n) {
         for (int r = 0; r < n; r += L) {
-            exp2(FloatVector.fromArray(S, s, r).sub(FloatVector.fromArray(S, shift, r))).intoArray(s, r);
+            exp(FloatVector.fromArray(S, s, r).sub(FloatVector.fromArray(S, shift, r))).intoArray(s, r);
         }
     }
 
@@ -436,24 +442,29 @@ final class VectorTileOps extends TileOps {
     }
 
     /**
-     * {@code 2^x} for softmax exponents ({@code x <= LAZY}): {@code x = k + f} with {@code k} rounded to nearest
-     * and {@code |f| <= 1/2}, a degree-5 polynomial for {@code 2^f}, fitted for least maximum relative
-     * error with its constant term held at 1 (1.1e-7 before rounding), and {@code 2^k} built in the exponent bits. Arguments below -126.5 (the normal range ends at
-     * 2^-126) give 0, so {@code -inf} gives exactly 0; NaN gives NaN.
+     * {@code e^x} for softmax exponents ({@code x <= LAZY}): {@code k = round(x log2 e)}, {@code r = x - k ln2} in
+     * two steps (Cody and Waite: {@code k * LN2_HI} is exact, so {@code r} keeps the accuracy of {@code x} itself,
+     * which is why scores are not carried in base 2), a degree-5 polynomial for {@code e^r} on
+     * {@code |r| <= ln2/2} (a least-maximum-relative-error fit of {@code 2^f}, its coefficients divided by
+     * {@code ln2^i}: 1.8e-7 in float arithmetic), and {@code 2^k} built in the exponent bits. Arguments below
+     * {@code -126.5 ln2} give 0 (float's normal range ends at 2^-126), so {@code -inf} gives exactly 0; NaN gives
+     * NaN.
      */
-    static FloatVector exp2(FloatVector x) {
-        FloatVector xc = x.max(-127f);
-        // Adding 1.5*2^23 + 127 rounds to an integer and leaves k + 127 in the low mantissa bits: k without a
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(MIN_EXP_ARG);
+        // x log2(e) + 1.5*2^23 + 127 rounds to an integer and leaves k + 127 in the low mantissa bits: k without a
         // float-to-int conversion, which JDK 17 does not intrinsify (it cost more than the whole polynomial in a
         // profile), and with the exponent bias already added.
-        FloatVector km = xc.add(MAGIC_BIASED);
-        FloatVector f = xc.sub(km.sub(MAGIC_BIASED));
-        FloatVector p = f.fma(1.326472731307149e-3f, 9.671512991189957e-3f);
-        p = p.fma(f, FloatVector.broadcast(S, 5.550733581185341e-2f));
-        p = p.fma(f, FloatVector.broadcast(S, 2.4022242426872253e-1f));
-        p = p.fma(f, FloatVector.broadcast(S, 6.931470036506653e-1f));
-        p = p.fma(f, FloatVector.broadcast(S, 1f));   // constant term exactly 1: 2^0 is exactly 1
-        // The low bits of km's pattern are k + 127, in [0, 127 + LAZY]: shifted into the exponent field they make
+        FloatVector km = xc.fma(LOG2E, MAGIC_BIASED);
+        FloatVector k = km.sub(MAGIC_BIASED);
+        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(8.290315046906471e-3f, 4.189793020486832e-2f);
+        p = p.fma(r, FloatVector.broadcast(S, 1.666763573884964e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.999915063381195e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 9.999997615814209e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));   // constant term exactly 1: e^0 is exactly 1
+        // The low bits of km's pattern are k + 127, in [0, 127 + 8]: shifted into the exponent field they make
         // 2^k, and 0 for k = -127.
         IntVector bits = km.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());

@@ -125,6 +125,14 @@ public final class CudaAttention implements AutoCloseable {
         if (problem.isTrivial()) {
             return problem.trivialResult(Backend.CUDA);   // nothing for the GPU to do
         }
+        if (problem.valueDim() == 0) {
+            // Only weights or the log-sum-exp to give: computed over one zero value column, so that no device
+            // buffer or GEMM ever has a zero dimension, then the column is dropped.
+            Tensor v1 = Tensor.zeros(problem.batch(), problem.kvHeads(), problem.nk(), 1);
+            AttentionResult r = attention(AttentionProblem.of(problem.q(), problem.k(), v1, problem.options()));
+            return new AttentionResult(Tensor.zeros(problem.batch(), problem.heads(), problem.nq(), 0),
+                    r.weights().orElse(null), r.logSumExp().orElse(null), Backend.CUDA);
+        }
         DeviceProblem p = DeviceProblem.of(problem);
         FlashDispatch d = flash.dispatchHost(p);
         if (d.fused()) {

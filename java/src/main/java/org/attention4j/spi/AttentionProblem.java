@@ -66,7 +66,6 @@ public final class AttentionProblem {
             throw new IllegalArgumentException("v must have k's heads and length [B, Hkv, Nk, Dv] " + shapes);
         }
         ProblemRules.heads(heads, kvHeads, dim, shapes);
-        ProblemRules.valueDim(valueDim, shapes);
         if (options.scale() != null) {
             scale = options.scale();
         } else {

@@ -26,16 +26,6 @@ final class ProblemRules {
         }
     }
 
-    /**
-     * Dv at least 1: an output with no columns has no use, and refusing it keeps every backend (the device
-     * GEMMs with a zero dimension above all) away from a case nobody tests.
-     */
-    static void valueDim(int valueDim, String shapes) {
-        if (valueDim < 1) {
-            throw new IllegalArgumentException("value head dim Dv must be >= 1 " + shapes);
-        }
-    }
-
     /** The ALiBi slopes per query head (explicit ones checked for count, else the paper's), or null without ALiBi. */
     static float[] alibiSlopes(AttentionOptions options, int heads, String shapes) {
         if (!options.alibi()) {

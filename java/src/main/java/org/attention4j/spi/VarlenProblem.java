@@ -55,7 +55,6 @@ public final class VarlenProblem {
             throw new IllegalArgumentException("v must have k's tokens and heads [totalK, Hkv, Dv] " + shapes);
         }
         ProblemRules.heads(heads, kvHeads, dim, shapes);
-        ProblemRules.valueDim(valueDim, shapes);
         this.cuQ = offsets(cuQ, "cuSeqlensQ", q.dim(0), "totalQ (q's first dim)");
         this.cuK = offsets(cuK, "cuSeqlensK", k.dim(0), "totalK (k's first dim)");
         if (this.cuQ.length != this.cuK.length) {

@@ -93,9 +93,15 @@ class TiledCpuBackendTest {
 
     /** Checks output, weights and lse of the engine against the reference with the naive-float32 tolerance. */
     static AttentionResult check(Tensor q, Tensor k, Tensor v, AttentionOptions o, String what) {
+        return check(cpu, q, k, v, o, what);
+    }
+
+    /** As {@link #check(Tensor, Tensor, Tensor, AttentionOptions, String)} on the given backend. */
+    static AttentionResult check(TiledCpuBackend backend, Tensor q, Tensor k, Tensor v, AttentionOptions o,
+            String what) {
         AttentionProblem p = AttentionProblem.of(q, k, v, o);
         AttentionResult want = REF.compute(p);
-        AttentionResult got = cpu.compute(p);
+        AttentionResult got = backend.compute(p);
         NaiveFloat32 naive = new NaiveFloat32(p);
         compare("output", got.output().data(), want.output().data(), naive.out, what);
         if (o.returnWeights()) {
