@@ -44,27 +44,33 @@ public final class AttendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--q", required = true, paramLabel = "F", description = "queries [B,Hq,Nq,D] (.npy float32)")
+    @Option(names = "--q", required = true, paramLabel = "F", description = "queries [B,Hq,Nq,D] (.npy float32)",
+            converter = FilePathConverter.class)
     Path q;
 
-    @Option(names = "--k", required = true, paramLabel = "F", description = "keys [B,Hkv,Nk,D] (.npy float32)")
+    @Option(names = "--k", required = true, paramLabel = "F", description = "keys [B,Hkv,Nk,D] (.npy float32)",
+            converter = FilePathConverter.class)
     Path k;
 
-    @Option(names = "--v", required = true, paramLabel = "F", description = "values [B,Hkv,Nk,Dv] (.npy float32)")
+    @Option(names = "--v", required = true, paramLabel = "F", description = "values [B,Hkv,Nk,Dv] (.npy float32)",
+            converter = FilePathConverter.class)
     Path v;
 
-    @Option(names = "--out", required = true, paramLabel = "F", description = "output [B,Hq,Nq,Dv] to write")
+    @Option(names = "--out", required = true, paramLabel = "F", description = "output [B,Hq,Nq,Dv] to write",
+            converter = FilePathConverter.class)
     Path out;
 
-    @Option(names = "--weights", paramLabel = "F", description = "also write the attention weights [B,Hq,Nq,Nk]")
+    @Option(names = "--weights", paramLabel = "F", description = "also write the attention weights [B,Hq,Nq,Nk]",
+            converter = FilePathConverter.class)
     Path weights;
 
-    @Option(names = "--lse", paramLabel = "F", description = "also write the log-sum-exp [B,Hq,Nq]")
+    @Option(names = "--lse", paramLabel = "F", description = "also write the log-sum-exp [B,Hq,Nq]",
+            converter = FilePathConverter.class)
     Path lse;
 
     @Option(names = "--mask", paramLabel = "F",
             description = "bool (true = may attend) or float32 (added to the scores) mask,"
-                    + " broadcastable to [B,Hq,Nq,Nk]")
+                    + " broadcastable to [B,Hq,Nq,Nk]", converter = FilePathConverter.class)
     Path mask;
 
     @Option(names = "--scale", paramLabel = "S", description = "score scale (default 1/sqrt(D))")

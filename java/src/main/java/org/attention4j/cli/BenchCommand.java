@@ -141,7 +141,8 @@ public final class BenchCommand implements Callable<Integer> {
                         k = random(r, batch, hkv, nk, dim);
                         v = random(r, batch, hkv, nk, dim);
                     }
-                    // The engine checks the shapes (rank 4, matching dims) before anything is timed.
+                    // Shapes checked (rank 4, matching dims) before the progress line, so bad inputs give one line.
+                    org.attention4j.spi.AttentionProblem.of(q, k, v, options);
                     int b = q.dim(0);
                     int hq = q.dim(1);
                     int nq = q.dim(2);

@@ -33,10 +33,12 @@ public final class HeatmapCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--weights", required = true, paramLabel = "F.npy",
-            description = "Attention weights, float32 [B, H, Nq, Nk] or [Nq, Nk].")
+            description = "Attention weights, float32 [B, H, Nq, Nk] or [Nq, Nk].",
+            converter = FilePathConverter.class)
     Path weights;
 
-    @Option(names = "--out", required = true, paramLabel = "F.png", description = "The PNG to write.")
+    @Option(names = "--out", required = true, paramLabel = "F.png", description = "The PNG to write.",
+            converter = FilePathConverter.class)
     Path out;
 
     @Option(names = "--batch", defaultValue = "0", paramLabel = "b", description = "Batch index (default: 0).")

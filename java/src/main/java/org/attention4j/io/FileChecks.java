@@ -1,12 +1,17 @@
 package org.attention4j.io;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +109,47 @@ public final class FileChecks {
             }
             seen.add(where);
             seenNames.add(what);
+        }
+    }
+
+    /** How much of the target's name a temporary file repeats: enough to recognise it, short enough that a
+     *  target name at the file system's limit (255 bytes) still leaves room for the suffix. */
+    private static final int TEMP_NAME_PREFIX = 40;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * Creates an empty hidden file in {@code target}'s directory, to be written and then moved over the target
+     * by {@link #moveIntoPlace}, so that a failure never leaves a partial output. Not {@link Files#createTempFile}:
+     * that makes the file owner-only (0600) and the rename would hand those permissions to the output; a plain
+     * create follows the umask.
+     */
+    static Path createTempBeside(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new IOException(target + ": cannot write, directory " + dir + " does not exist");
+        }
+        String name = target.getFileName().toString();
+        String prefix = name.substring(0, Math.min(name.length(), TEMP_NAME_PREFIX));
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + prefix + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException ex) {
+                if (attempt > 100) {
+                    throw ex;
+                }
+            } catch (AccessDeniedException ex) {
+                throw new IOException(target + ": cannot write, permission denied in " + dir);
+            }
+        }
+    }
+
+    /** Moves a finished temporary file over {@code target}, atomically where the file system can. */
+    static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

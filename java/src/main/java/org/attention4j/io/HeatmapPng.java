@@ -2,10 +2,8 @@ package org.attention4j.io;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Objects;
 
@@ -118,17 +116,12 @@ public final class HeatmapPng {
         BufferedImage img = render(data, offset, rows, cols);
         FileChecks.checkOutputs(Map.of(out.toString(), out), Map.of());
         Path target = out.toAbsolutePath();
-        Path dir = target.getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path tmp = FileChecks.createTempBeside(target);
         try {
             if (!ImageIO.write(img, "png", tmp.toFile())) {
                 throw new IOException("no PNG writer available in this JVM");
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            FileChecks.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
         }

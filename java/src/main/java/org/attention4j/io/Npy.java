@@ -8,11 +8,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,7 +49,6 @@ public final class Npy {
     /** Bytes moved per channel read or write. */
     private static final int CHUNK = 1 << 20;
     private static final int ALIGN = 64;
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private Npy() {
     }
@@ -140,17 +137,13 @@ public final class Npy {
         try {
             for (Map.Entry<Path, NpyArray> e : files.entrySet()) {
                 Path target = e.getKey();
-                Path dir = target.toAbsolutePath().getParent();
-                if (dir == null || !Files.isDirectory(dir)) {
-                    throw new IOException(target + ": cannot write, directory " + dir + " does not exist");
-                }
-                Path tmp = createTemp(dir, target);
+                Path tmp = FileChecks.createTempBeside(target);
                 temps.add(tmp);
                 targets.add(target);
                 writeFile(tmp, Objects.requireNonNull(e.getValue(), "array"), target);
             }
             for (int i = 0; i < temps.size(); i++) {
-                move(temps.get(i), targets.get(i));
+                FileChecks.moveIntoPlace(temps.get(i), targets.get(i));
             }
             done = true;
         } finally {
@@ -163,34 +156,6 @@ public final class Npy {
                     }
                 }
             }
-        }
-    }
-
-    /**
-     * An empty hidden file beside the target. Not {@link Files#createTempFile}: that makes the file owner-only
-     * (0600), and the rename would hand those permissions to the output; a plain create follows the umask.
-     */
-    private static Path createTemp(Path dir, Path target) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36)
-                    + ".tmp");
-            try {
-                return Files.createFile(tmp);
-            } catch (java.nio.file.FileAlreadyExistsException ex) {
-                if (attempt > 100) {
-                    throw ex;
-                }
-            } catch (AccessDeniedException ex) {
-                throw new IOException(target + ": cannot write, permission denied in " + dir);
-            }
-        }
-    }
-
-    private static void move(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

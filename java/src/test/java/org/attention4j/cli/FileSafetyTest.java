@@ -199,6 +199,41 @@ class FileSafetyTest {
         assertTrue(Files.isSymbolicLink(link), "the link itself is left in place");
     }
 
+    @Test
+    void anOutputNameEndingInASeparatorIsADirectoryNotAFile() throws IOException {
+        // Path.of("o.npy/") drops the slash; the CLI must not write o.npy for it.
+        refused(attend("--out", p("o.npy") + "/"), "ends with a separator");
+        refused(attend("--out", p("o.npy"), "--lse", p("sub") + "/"), "ends with a separator");
+        refused(List.of("heatmap", "--weights", p("q.npy"), "--out", p("h.png") + "/"), "ends with a separator");
+    }
+
+    @Test
+    void anOutputNameAtTheFileSystemLimitIsWritten() throws IOException {
+        // The temporary file beside it must not be longer than the name itself allows (255 bytes on Linux).
+        String name = "o".repeat(251) + ".npy";
+        assertEquals(0, run(attend("--out", p(name))), err);
+        assertEquals(List.of(1, 2, 4, 8), java.util.Arrays.stream(Npy.readTensor(dir.resolve(name)).shape())
+                .boxed().toList());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(), s.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList(),
+                    "no temporary file left");
+        }
+    }
+
+    @Test
+    void benchRefusesBadInputShapesInOneLine() throws IOException {
+        Path in = dir.resolve("in");
+        Files.createDirectories(in);
+        Npy.write(in.resolve("q.npy"), Tensor.zeros(1, 1, 2, 5, 4));
+        Npy.write(in.resolve("k.npy"), Tensor.zeros(1, 2, 7, 4));
+        Npy.write(in.resolve("v.npy"), Tensor.zeros(1, 2, 7, 4));
+        Map<String, Object> before = snapshot();
+        assertEquals(Main.EXIT_USAGE, run(List.of("bench", "--inputs", in.toString(), "--warmup", "0", "--iters", "1")));
+        assertEquals(1, err.strip().split("\\R").length, "one line, no progress line first:\n" + err);
+        assertTrue(err.startsWith("error: ") && err.contains("rank"), err);
+        assertEquals(before, snapshot());
+    }
+
     private static boolean mkfifo(Path p) {
         try {
             Process pr = new ProcessBuilder("mkfifo", p.toString()).redirectErrorStream(true).start();
