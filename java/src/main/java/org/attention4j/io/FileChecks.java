@@ -53,7 +53,8 @@ public final class FileChecks {
             throw new IOException(what + ": no such file");
         }
         if (!a.isRegularFile()) {
-            throw new IOException(what + ": is " + kind(file, a) + ", not a regular file");
+            // Described through its real path: kind() does not follow links, and a link to a FIFO is a FIFO here.
+            throw new IOException(what + ": is " + kind(file.toRealPath(), a) + ", not a regular file");
         }
     }
 

@@ -176,6 +176,9 @@ class FileSafetyTest {
         a.set(a.indexOf(p("q.npy")), p("in.fifo"));
         // A FIFO with no writer would block a read forever: the refusal must come first.
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> refused(a, "is a FIFO"));
+        Files.createSymbolicLink(dir.resolve("fifo-link.npy"), dir.resolve("in.fifo"));
+        a.set(a.indexOf(p("in.fifo")), p("fifo-link.npy"));
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> refused(a, "is a FIFO"));
     }
 
     @Test
