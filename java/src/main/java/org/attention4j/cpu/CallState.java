@@ -185,7 +185,7 @@ final class CallState {
     /**
      * Applies the user mask and ALiBi to the scores {@code p[jj][r]}, {@code a <= jj < z}, of query {@code i} (row
      * {@code r} of its block) for keys {@code j0 + jj}: a false boolean entry sets {@code -inf}, a float entry and
-     * the ALiBi bias are added (in base-2 units). The ALiBi distance is counted from {@code dmin}, the distance to
+     * the ALiBi bias are added (natural units, as the scores). The ALiBi distance is counted from {@code dmin}, the distance to
      * the row's nearest key in span ({@link #alibiNearest}): a constant per row, which softmax ignores and the
      * log-sum-exp adds back, and which keeps the scores near 0 in float when every visible key is far away.
      */

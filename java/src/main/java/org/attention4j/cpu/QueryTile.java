@@ -6,11 +6,11 @@ import java.util.Arrays;
  * One unit of parallel work: query rows {@code [i0, i1)} of {@code hCount} consecutive query heads of one batch
  * entry, all reading the same key/value head (one head, or a grouped-query group packed into one tile so that
  * decoding reads the group's K and V once, not once per query head). FlashAttention's forward
- * pass on the CPU: for each key tile {@code Kj} of {@code Bc} keys, the scores {@code S = Qi Kj^T} (in base-2
- * units), the running max {@code m} and sum {@code l} per row, a rescale of the accumulator by
- * {@code 2^(m_old - m_new)}, and {@code O += P Vj}. Tiles no row of this block can see (causal, window, key
+ * pass on the CPU: for each key tile {@code Kj} of {@code Bc} keys, the scores {@code S = scale Qi Kj^T}, the
+ * running max {@code m} and sum {@code l} per row, a rescale of the accumulator by {@code e^(m_old - m_new)}, and
+ * {@code O += P Vj}. Tiles no row of this block can see (causal, window, key
  * lengths) are skipped. With weights asked for, a second pass recomputes each tile's scores and writes
- * {@code 2^(s - m) / l}; otherwise nothing of size {@code Nq x Nk} exists.
+ * {@code e^(s - m) / l}; otherwise nothing of size {@code Nq x Nk} exists.
  *
  * <p>The queries and scores are held transposed (one array per head-dim element and per key, each indexed by the
  * row) so that the score and softmax loops run over rows; the accumulator is transposed too, or row-major where
@@ -258,7 +258,7 @@ final class QueryTile {
         return false;
     }
 
-    /** Qi transposed, rotated when asked and scaled by scale*log2(e) so that the scores come out in base 2. */
+    /** Qi transposed, rotated when asked and scaled by the score scale (scores in natural units). */
     private static void loadQueries(CallState cs, Block blk, int b) {
         int d = cs.d;
         float[] q = cs.p.q().data();
