@@ -37,7 +37,6 @@ public final class Main implements Runnable {
 
     /** Entry point. */
     public static void main(String[] args) {
-        configureLogging();   // before anything logs: the relaunch check below loads classes that do
         // The cpu backend's fast kernels need a JVM flag a jar cannot carry: start again with it (VectorRelaunch).
         java.util.Optional<Integer> child = VectorRelaunch.maybeRelaunch(args);
         System.exit(child.isPresent() ? child.get() : run(args));
@@ -45,7 +44,6 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit status (used by tests, which must not exit the JVM). */
     public static int run(String... args) {
-        configureLogging();
         if (!wantsVerbose(args)) {
             return commandLine().execute(args);
         }
@@ -81,13 +79,6 @@ public final class Main implements Runnable {
     private static ch.qos.logback.classic.Logger attentionLogger() {
         org.slf4j.Logger l = org.slf4j.LoggerFactory.getLogger("org.attention4j");
         return l instanceof ch.qos.logback.classic.Logger ? (ch.qos.logback.classic.Logger) l : null;
-    }
-
-    /** The CLI, not the library, picks the logging backend and its configuration. */
-    private static void configureLogging() {
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "org/attention4j/cli/logback-cli.xml");
-        }
     }
 
     /** The configured picocli command line, with one-line error handlers. */
