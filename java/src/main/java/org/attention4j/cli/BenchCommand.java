@@ -34,7 +34,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--backend", split = ",", paramLabel = "B[,B...]",
+    @Option(names = "--backend", split = ",", paramLabel = "B",
             description = "Backends to time: cpu, reference, cuda, auto (default: cpu).")
     List<String> backends = List.of("cpu");
 
@@ -47,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--kv-heads", description = "Key/value heads Hkv (default: same as --heads).")
     Integer kvHeads;
 
-    @Option(names = "--seq", split = ",", paramLabel = "N[,N...]",
+    @Option(names = "--seq", split = ",", paramLabel = "N",
             description = "Sequence lengths, Nq = Nk = N (default: 512,1024,2048).")
     List<Integer> seq = List.of(512, 1024, 2048);
 
@@ -107,6 +107,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         require(kvSeq == null || kvSeq >= 1, "--kv-seq must be >= 1, got " + kvSeq);
 
+        // Inputs read (and refused) before the table header, so a bad file gives one line and no table.
+        Tensor[] given = inputs == null ? null : new Tensor[] {
+            Npy.readTensor(inputs.resolve("q.npy")), Npy.readTensor(inputs.resolve("k.npy")),
+            Npy.readTensor(inputs.resolve("v.npy"))};
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         out.printf(Locale.ROOT, "# attention4j bench: java %s, %d cpus, %d cpu threads, warmup %d (and >= %.1f s), iters %d%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), workers, warmup,
@@ -118,9 +122,6 @@ public final class BenchCommand implements Callable<Integer> {
         AttentionOptions options = AttentionOptions.builder()
                 .causal(causal ? org.attention4j.Causal.BOTTOM_RIGHT : org.attention4j.Causal.NONE)
                 .returnWeights(weights).build();
-        Tensor[] given = inputs == null ? null : new Tensor[] {
-            Npy.readTensor(inputs.resolve("q.npy")), Npy.readTensor(inputs.resolve("k.npy")),
-            Npy.readTensor(inputs.resolve("v.npy"))};
         List<Integer> lengths = given == null ? seq : List.of(-1);
         int total = kinds.size() * lengths.size();
         int done = 0;
@@ -153,7 +154,7 @@ public final class BenchCommand implements Callable<Integer> {
                     err.printf(Locale.ROOT, "bench [%d/%d] %s B=%d Hq=%d Hkv=%d Nq=%d Nk=%d D=%d%s ...%n", done, total,
                             engine.backend().cliName(), b, hq, hk, nq, nk, d, causal ? " causal" : "");
                     err.flush();
-                    double ms = medianMillis(engine, q, k, v, options);
+                    double ms = medianMillis(engine, q, k, v, options, err);
                     double flops = 4.0 * b * hq * nq * nk * d * (causal ? 0.5 : 1.0);
                     out.printf(Locale.ROOT, "%-9s %3d %4d %4d %7d %7d %5d %6s %11.3f %9.2f%n",
                             engine.backend().cliName(), b, hq, hk, nq, nk, d, causal ? "yes" : "no", ms,
@@ -165,16 +166,21 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private double medianMillis(AttentionEngine engine, Tensor q, Tensor k, Tensor v, AttentionOptions options) {
+    private double medianMillis(AttentionEngine engine, Tensor q, Tensor k, Tensor v, AttentionOptions options,
+            PrintWriter err) {
         long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        Progress progress = new Progress(err);
         for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
+            long t0 = System.nanoTime();
             engine.attention(q, k, v, options);
+            progress.call("warm-up", i + 1, -1, t0);
         }
         double[] ms = new double[iters];
         for (int i = 0; i < iters; i++) {
             long t0 = System.nanoTime();
             engine.attention(q, k, v, options);
             ms[i] = (System.nanoTime() - t0) / 1e6;
+            progress.call("timed", i + 1, iters, t0);
         }
         Arrays.sort(ms);
         return iters % 2 == 1 ? ms[iters / 2] : (ms[iters / 2 - 1] + ms[iters / 2]) / 2;
@@ -191,6 +197,27 @@ public final class BenchCommand implements Callable<Integer> {
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** Progress inside a long case: a line on stderr at most every {@link #EVERY_NS}, so a slow case shows life. */
+    private static final class Progress {
+        private static final long EVERY_NS = 2_000_000_000L;
+        private final PrintWriter err;
+        private long last = System.nanoTime();
+
+        Progress(PrintWriter err) {
+            this.err = err;
+        }
+
+        void call(String phase, int done, int of, long started) {
+            long now = System.nanoTime();
+            if (now - last >= EVERY_NS) {
+                err.printf(Locale.ROOT, "  %s call %d%s: %.1f ms%n", phase, done, of < 0 ? "" : "/" + of,
+                        (now - started) / 1e6);
+                err.flush();
+                last = now;
+            }
         }
     }
 }

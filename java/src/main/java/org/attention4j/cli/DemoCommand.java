@@ -70,7 +70,7 @@ public final class DemoCommand implements Callable<Integer> {
         try (AttentionEngine engine = AttentionEngine.builder().backend(kind).build();
              AttentionEngine reference = AttentionEngine.create(Backend.REFERENCE)) {
             // Only once the backend is open: a refused backend leaves nothing behind.
-            Files.createDirectories(outDir);
+            createOutDir(outDir);
             out.println("attention4j demo");
             out.println("backend: " + engine.backend().cliName() + " (" + engine.selectionReason() + ")");
             out.println("cpu kernels: " + org.attention4j.cpu.SimdSupport.activeKernels());
@@ -205,5 +205,21 @@ public final class DemoCommand implements Callable<Integer> {
         out.println();
         out.println("time: median of timed runs after one warm-up, output only (no weights); GFLOP/s counts "
                 + "2*B*Hq*(visible pairs)*(D+Dv) (= 4*B*H*N^2*D for full self-attention, about half of it causal)");
+    }
+
+    /** Creates {@code --out-dir}, or says in one line why it cannot be used. */
+    static void createOutDir(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IOException("--out-dir " + dir + ": exists and is not a directory");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IOException("--out-dir " + dir + ": cannot create it, permission denied in " + e.getFile());
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new IOException("--out-dir " + dir + ": " + e.getFile() + " exists and is not a directory");
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IOException("--out-dir " + dir + ": cannot create it (" + e.getReason() + ")");
+        }
     }
 }

@@ -1,6 +1,10 @@
 package org.attention4j.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,7 +23,7 @@ import picocli.CommandLine.Command;
         description = "Scaled dot-product attention on the GPU or CPU.",
         subcommands = {DemoCommand.class, AttendCommand.class, BenchCommand.class, HeatmapCommand.class,
                 CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
 
     /** Exit status for bad usage or bad input. */
     public static final int EXIT_USAGE = 2;
@@ -106,17 +110,27 @@ public final class Main implements Runnable {
         return cl;
     }
 
+    /** No command given: the usage on stderr and status 2, as for any other incomplete command line. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().getErr().println("error: no command given");
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return EXIT_USAGE;
     }
 
-    /** The version from the jar manifest, or "dev". */
+    /** The project version, written into {@code org/attention4j/version.properties} by the build. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"attention4j " + (v == null ? "dev" : v)};
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("/org/attention4j/version.properties")) {
+                if (in == null) {
+                    throw new IOException("org/attention4j/version.properties is missing from the classpath");
+                }
+                p.load(in);
+            }
+            return new String[] {"attention4j " + p.getProperty("version"),
+                "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
         }
     }
 }
