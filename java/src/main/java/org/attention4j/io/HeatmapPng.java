@@ -23,8 +23,10 @@ import org.attention4j.Tensor;
  *       {@link #NAN_RGB}, a cyan that the map never produces.</li>
  *   <li>Range: {@code [min(0, smallest finite value), largest finite value]} unless given; values outside it are
  *       clamped (so {@code +inf} is drawn in the top colour, {@code -inf} in the bottom one). On a log scale the
- *       lower end defaults to the smallest positive value, but no lower than {@code max * 1e-6}; values at or
- *       below it (zeros, masked keys) take the bottom colour.</li>
+ *       lower end defaults to the smallest positive value, but no lower than {@code max * 1e-6}; positive values
+ *       take the map from {@link #LOG_POSITIVE_FROM} up (those at or below the lower end its first colour), and
+ *       the bottom colour is kept for zeros and below (masked keys), so the smallest weight never looks masked
+ *       and a one-hot map is not one flat colour.</li>
  *   <li>Size: small matrices are enlarged by whole-pixel nearest-neighbour blocks until each side is at least
  *       {@code minSide} pixels (where that keeps it within {@code maxSide}); a side longer than {@code maxSide}
  *       is reduced by max-pooling, so a one-cell-wide diagonal survives the reduction. A pooled block holding a
@@ -45,6 +47,12 @@ public final class HeatmapPng {
 
     /** The colour (0xRRGGBB) of NaN cells. */
     public static final int NAN_RGB = 0x28C8DC;
+
+    /**
+     * On a log scale, where on the colour map the smallest positive value sits: the map below it is reserved for
+     * zeros and negative values (masked keys), which have no logarithm.
+     */
+    public static final double LOG_POSITIVE_FROM = 0.1;
 
     /** The default lower bound of a log scale, relative to the upper one. */
     public static final double DEFAULT_LOG_FLOOR = 1e-6;
@@ -229,12 +237,14 @@ public final class HeatmapPng {
         if (Double.isNaN(lo0)) {
             return LUT[0];
         }
-        double v;
         if (scale == Scale.LOG) {
-            v = x > 0 ? Math.log(x) : Double.NEGATIVE_INFINITY;
-        } else {
-            v = x;
+            if (!(x > 0)) {
+                return LUT[0];   // zeros and masked keys: the bottom colour, which no positive value takes
+            }
+            double t = hi0 <= lo0 ? 1.0 : (Math.log(x) - lo0) / (hi0 - lo0);
+            return color(LOG_POSITIVE_FROM + (1 - LOG_POSITIVE_FROM) * Math.max(0.0, Math.min(1.0, t)));
         }
+        double v = x;
         if (hi0 <= lo0) {
             // Only an automatic range over a constant matrix <= 0 (all-zero weights of a masked head): nothing to
             // tell apart, so everything takes the bottom colour.

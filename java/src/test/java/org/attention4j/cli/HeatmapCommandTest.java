@@ -97,9 +97,11 @@ class HeatmapCommandTest {
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(256, img.getWidth());
         assertEquals(HeatmapPng.color(1.0), rgb(img, 10, 10));
-        assertEquals(HeatmapPng.color(0.5), rgb(img, 200, 10));
+        // Positive values span the map from LOG_POSITIVE_FROM up; the bottom colour is for zeros (masked) only.
+        double from = HeatmapPng.LOG_POSITIVE_FROM;
+        assertEquals(HeatmapPng.color(from + (1 - from) * 0.5), rgb(img, 200, 10));
         assertEquals(HeatmapPng.NAN_RGB, rgb(img, 10, 200));
-        assertEquals(HeatmapPng.color(0.0), rgb(img, 200, 200));
+        assertEquals(HeatmapPng.color(from), rgb(img, 200, 200));
     }
 
     @Test

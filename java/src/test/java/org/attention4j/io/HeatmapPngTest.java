@@ -136,31 +136,47 @@ class HeatmapPngTest {
         assertEquals(256, img.getHeight());
     }
 
+    /** Where a log-scale position {@code t} of the positive values lands on the colour map. */
+    private static int logColor(double t) {
+        return HeatmapPng.color(HeatmapPng.LOG_POSITIVE_FROM + (1 - HeatmapPng.LOG_POSITIVE_FROM) * t);
+    }
+
     @Test
     void logScaleSpreadsDecades() {
         float[] m = {1e-6f, 1e-3f, 1f, 0f};
         BufferedImage img = HeatmapPng.builder().log(true).sides(1, 1024).build().render(m, 0, 1, 4);
         assertEquals(4, img.getWidth());
         assertEquals(1, img.getHeight());
-        assertEquals(HeatmapPng.color(0.0), rgb(img, 0, 0), "at the default floor max*1e-6");
-        assertEquals(HeatmapPng.color(0.5), rgb(img, 1, 0), "half way in decades");
-        assertEquals(HeatmapPng.color(1.0), rgb(img, 2, 0));
+        assertEquals(logColor(0.0), rgb(img, 0, 0), "at the default floor max*1e-6");
+        assertEquals(logColor(0.5), rgb(img, 1, 0), "half way in decades");
+        assertEquals(logColor(1.0), rgb(img, 2, 0));
         assertEquals(HeatmapPng.color(0.0), rgb(img, 3, 0), "zero takes the bottom colour");
+        assertNotEquals(rgb(img, 3, 0), rgb(img, 0, 0), "the smallest positive value does not look masked");
         // Linear scale on the same data puts 1e-3 at the bottom.
         BufferedImage lin = HeatmapPng.builder().sides(1, 1024).build().render(m, 0, 1, 4);
         assertEquals(HeatmapPng.color(0.001), rgb(lin, 1, 0));
-        // Fewer decades than the floor allows: the smallest positive value takes the bottom colour.
+        // Fewer decades than the floor allows: the smallest positive value takes the first positive colour.
         float[] narrow = {0.01f, 0.1f, 1f, 0f};
         BufferedImage n = HeatmapPng.builder().log(true).sides(1, 1024).build().render(narrow, 0, 1, 4);
-        assertEquals(HeatmapPng.color(0.0), rgb(n, 0, 0));
-        assertEquals(HeatmapPng.color(0.5), rgb(n, 1, 0));
-        assertEquals(HeatmapPng.color(1.0), rgb(n, 2, 0));
+        assertEquals(logColor(0.0), rgb(n, 0, 0));
+        assertEquals(logColor(0.5), rgb(n, 1, 0));
+        assertEquals(logColor(1.0), rgb(n, 2, 0));
         assertEquals(HeatmapPng.color(0.0), rgb(n, 3, 0));
         // Far more decades than the floor: clamped at max * 1e-6.
         float[] wide = {1e-20f, 1e-3f, 1f};
         BufferedImage w = HeatmapPng.builder().log(true).sides(1, 1024).build().render(wide, 0, 1, 3);
-        assertEquals(HeatmapPng.color(0.0), rgb(w, 0, 0));
-        assertEquals(HeatmapPng.color(0.5), rgb(w, 1, 0));
+        assertEquals(logColor(0.0), rgb(w, 0, 0));
+        assertEquals(logColor(0.5), rgb(w, 1, 0));
+    }
+
+    @Test
+    void oneHotMapOnALogScaleShowsItsOne() {
+        // Issue 9: a one-hot 4x6 map came out one flat colour (its only positive value was the range's bottom).
+        float[] m = new float[4 * 6];
+        m[2 * 6 + 3] = 1f;
+        BufferedImage img = HeatmapPng.builder().log(true).sides(1, 1024).build().render(m, 0, 4, 6);
+        assertEquals(HeatmapPng.color(1.0), rgb(img, 3, 2));
+        assertEquals(HeatmapPng.color(0.0), rgb(img, 0, 0));
     }
 
     @Test
