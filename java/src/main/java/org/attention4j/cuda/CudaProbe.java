@@ -52,36 +52,47 @@ final class CudaProbe {
             // A bad setting makes CUDA unusable; the probe says so instead of throwing (AUTO falls back).
             return new CudaSupport.Availability(false, e.getMessage());
         }
-        try {
-            JCudaDriver.setExceptionsEnabled(true);
-            JCudaDriver.cuInit(0);
-            int[] count = {0};
-            JCudaDriver.cuDeviceGetCount(count);
-            if (count[0] == 0) {
-                missing.add(CudaErrors.NO_DEVICE);
-            } else if (ordinal >= count[0]) {
-                missing.add("attention4j.cuda.device=" + ordinal + " but only " + count[0] + " CUDA device(s) exist");
-            } else {
-                CUdevice dev = new CUdevice();
-                JCudaDriver.cuDeviceGet(dev, ordinal);
-                int cc = 10 * attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
-                        + attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-                device = describe(dev, ordinal, cc);
-                if (cc < MIN_CC) {
-                    missing.add(device + " has compute capability " + cc / 10 + "." + cc % 10
-                            + "; the kernels need 7.5 or newer");
+        // Bindings loaded from a private directory, never from the shared temporary one (JCudaNatives).
+        String[] natives = JCudaNatives.load();
+        String driverError = natives[JCudaNatives.Binding.DRIVER.ordinal()];
+        String cublasError = natives[JCudaNatives.Binding.RUNTIME.ordinal()] != null
+                ? natives[JCudaNatives.Binding.RUNTIME.ordinal()] : natives[JCudaNatives.Binding.CUBLAS.ordinal()];
+        if (driverError != null) {
+            // The class cannot be touched again in this JVM once its initialisation failed.
+            missing.add(CudaErrors.describeDriverLinkError(driverError));
+        } else {
+            try {
+                JCudaDriver.setExceptionsEnabled(true);
+                JCudaDriver.cuInit(0);
+                int[] count = {0};
+                JCudaDriver.cuDeviceGetCount(count);
+                if (count[0] == 0) {
+                    missing.add(CudaErrors.NO_DEVICE);
+                } else if (ordinal >= count[0]) {
+                    missing.add("attention4j.cuda.device=" + ordinal + " but only " + count[0]
+                            + " CUDA device(s) exist");
+                } else {
+                    CUdevice dev = new CUdevice();
+                    JCudaDriver.cuDeviceGet(dev, ordinal);
+                    int cc = 10 * attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+                            + attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+                    device = describe(dev, ordinal, cc);
+                    if (cc < MIN_CC) {
+                        missing.add(device + " has compute capability " + cc / 10 + "." + cc % 10
+                                + "; the kernels need 7.5 or newer");
+                    }
                 }
+            } catch (UnsatisfiedLinkError e) {
+                missing.add(CudaErrors.describeDriverLinkError(e.getMessage()));
+            } catch (CudaException e) {
+                missing.add(CudaErrors.describeInitError(e.getMessage()));
             }
-        } catch (UnsatisfiedLinkError e) {
-            missing.add(CudaErrors.describeDriverLinkError(e.getMessage()));
-        } catch (CudaException e) {
-            missing.add(CudaErrors.describeInitError(e.getMessage()));
         }
-        try {
+        if (cublasError != null) {
+            missing.add(CudaErrors.describeCublasLinkError(cublasError));
+        } else {
             JCuda.setExceptionsEnabled(true);
             JCublas2.setExceptionsEnabled(true);
-        } catch (UnsatisfiedLinkError e) {
-            missing.add(CudaErrors.describeCublasLinkError(e.getMessage()));
         }
         if (!KernelResources.present()) {
             missing.add(CudaErrors.NO_KERNELS);
