@@ -68,8 +68,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-time", paramLabel = "SECONDS",
             description = "Keep warming up until this much time has passed too, so that the JIT has compiled the "
-                    + "hot loops (default: ${DEFAULT-VALUE}).")
-    double warmupSeconds = 0;
+                    + "hot loops (default: ${DEFAULT-VALUE}; 0 times nearly cold calls).")
+    double warmupSeconds = 1.0;
 
     @Option(names = "--iters", description = "Timed calls per case (default: ${DEFAULT-VALUE}).")
     int iters = 5;

@@ -189,7 +189,9 @@ public final class DemoCommand implements Callable<Integer> {
         int[] sh = weights.shape(); // [B, Hq, Nq, Nk]
         int nq = sh[2], nk = sh[3];
         int offset = ((m.batch() * sh[1]) + m.head()) * nq * nk;
-        HeatmapPng.builder().log(m.log()).colorBar(true).build().write(weights.data(), offset, nq, nk, file);
+        String title = file.getFileName().toString().replaceFirst("\\.png$", "") + " batch " + m.batch() + " head "
+                + m.head() + " [" + nq + " x " + nk + "]" + (m.log() ? " log" : "");
+        HeatmapPng.builder().log(m.log()).title(title).build().write(weights.data(), offset, nq, nk, file);
     }
 
     private static void printTable(PrintWriter out, List<Row> rows) {

@@ -50,8 +50,17 @@ public final class HeatmapCommand implements Callable<Integer> {
     @Option(names = "--log", description = "Log colour scale (for weights spanning decades).")
     boolean log;
 
-    @Option(names = "--color-bar", description = "Draw a colour bar (bottom of the range at the bottom).")
+    @Option(names = "--color-bar", description = "With --plain: draw an unlabelled colour bar (bottom of the range at "
+            + "the bottom). The annotated map always has a labelled one.")
     boolean colorBar;
+
+    @Option(names = "--plain", description = "The bare map only (one block of pixels per cell), without title, axes "
+            + "and labelled colour bar.")
+    boolean plain;
+
+    @Option(names = "--title", paramLabel = "TEXT",
+            description = "Title above the map (default: the file, batch, head and shape).")
+    String title;
 
     @Override
     public Integer call() throws IOException {
@@ -83,7 +92,12 @@ public final class HeatmapCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--weights " + weights + " of shape " + shape + " has an empty map [Nq, Nk] = ["
                     + rows + ", " + cols + "]");
         }
-        HeatmapPng.builder().log(log).colorBar(colorBar).build().write(w.data(), offset, rows, cols, out);
+        HeatmapPng.Builder png = HeatmapPng.builder().log(log).colorBar(colorBar);
+        if (!plain) {
+            png.title(title != null ? title : weights.getFileName() + (s.length == 4 ? " batch " + batch + " head "
+                    + head : "") + " [" + rows + " x " + cols + "]" + (log ? " log" : ""));
+        }
+        png.build().write(w.data(), offset, rows, cols, out);
 
         PrintWriter pw = spec.commandLine().getOut();
         pw.println(describe(w.data(), offset, rows, cols, s.length == 4));

@@ -72,6 +72,8 @@ public final class HeatmapPng {
     private final int minSide;
     private final int maxSide;
     private final boolean colorBar;
+    /** The annotated form's title, or null for the bare map. */
+    private final String title;
 
     private HeatmapPng(Builder b) {
         this.scale = b.scale;
@@ -80,6 +82,7 @@ public final class HeatmapPng {
         this.minSide = b.minSide;
         this.maxSide = b.maxSide;
         this.colorBar = b.colorBar;
+        this.title = b.title;
     }
 
     /** A builder: linear scale, automatic range, 256 to 1024 pixels per side, no colour bar. */
@@ -111,6 +114,49 @@ public final class HeatmapPng {
         write(matrix.data(), 0, matrix.dim(0), matrix.dim(1), out);
     }
 
+    /** The PNG's text chunks: what the picture is, for viewers and for whoever finds the file later. */
+    private Map<String, String> describe(int rows, int cols) {
+        Map<String, String> text = new java.util.LinkedHashMap<>();
+        if (title != null) {
+            text.put("Title", title);
+        }
+        text.put("Software", "attention4j");
+        text.put("Description", "attention map, " + rows + " queries (rows) x " + cols + " keys (columns), "
+                + scale.name().toLowerCase(java.util.Locale.ROOT) + " colour scale"
+                + (Double.isNaN(lo) ? ", automatic range" : ", range [" + lo + ", " + hi + "]")
+                + "; NaN cells in cyan");
+        return text;
+    }
+
+    private static void writePng(BufferedImage img, Path file, Map<String, String> text) throws IOException {
+        java.util.Iterator<javax.imageio.ImageWriter> it = ImageIO.getImageWritersByFormatName("png");
+        if (!it.hasNext()) {
+            throw new IOException("no PNG writer available in this JVM");
+        }
+        javax.imageio.ImageWriter writer = it.next();
+        try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(file.toFile())) {
+            writer.setOutput(out);
+            javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+            javax.imageio.metadata.IIOMetadata meta = writer.getDefaultImageMetadata(
+                    javax.imageio.ImageTypeSpecifier.createFromRenderedImage(img), param);
+            String format = "javax_imageio_png_1.0";
+            javax.imageio.metadata.IIOMetadataNode chunk = new javax.imageio.metadata.IIOMetadataNode("tEXt");
+            for (Map.Entry<String, String> e : text.entrySet()) {
+                javax.imageio.metadata.IIOMetadataNode entry = new javax.imageio.metadata.IIOMetadataNode("tEXtEntry");
+                entry.setAttribute("keyword", e.getKey());
+                // tEXt is Latin-1: anything else would be mangled, so it is replaced.
+                entry.setAttribute("value", e.getValue().replaceAll("[^\\x20-\\x7e\\xa0-\\xff]", "?"));
+                chunk.appendChild(entry);
+            }
+            javax.imageio.metadata.IIOMetadataNode root = new javax.imageio.metadata.IIOMetadataNode(format);
+            root.appendChild(chunk);
+            meta.mergeTree(format, root);
+            writer.write(new javax.imageio.IIOImage(img, null, meta));
+        } finally {
+            writer.dispose();
+        }
+    }
+
     /**
      * Renders {@code data[offset .. offset + rows*cols)} read as a row-major {@code [rows, cols]} matrix and writes
      * it to {@code out} atomically: the PNG goes to a temporary file next to {@code out} that is then moved over
@@ -126,9 +172,7 @@ public final class HeatmapPng {
         Path target = out.toAbsolutePath();
         Path tmp = FileChecks.createTempBeside(target);
         try {
-            if (!ImageIO.write(img, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available in this JVM");
-            }
+            writePng(img, tmp, describe(rows, cols));
             FileChecks.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
@@ -156,7 +200,8 @@ public final class HeatmapPng {
         Axis ay = Axis.of(cols, rows, minSide, maxSide);
         int h = ax.pixels;
         int w = ay.pixels;
-        int barW = colorBar ? BAR_GAP + BAR_WIDTH : 0;
+        boolean framed = title != null;
+        int barW = colorBar && !framed ? BAR_GAP + BAR_WIDTH : 0;
         BufferedImage img = new BufferedImage(w + barW, h, BufferedImage.TYPE_INT_RGB);
         int[] line = new int[w];
         for (int py = 0; py < h; py++) {
@@ -167,10 +212,20 @@ public final class HeatmapPng {
             }
             img.setRGB(0, py, w, 1, line, 0, w);
         }
-        if (colorBar) {
+        if (colorBar && !framed) {
             drawBar(img, w, h);
         }
-        return img;
+        if (!framed) {
+            return img;
+        }
+        boolean hasNan = false;
+        for (int i = offset; i < offset + need && !hasNan; i++) {
+            hasNan = Float.isNaN(data[i]);
+        }
+        boolean log = scale == Scale.LOG;
+        double bottom = log ? Math.exp(range[0]) : range[0];
+        double top = log ? Math.exp(range[1]) : range[1];
+        return HeatmapFrame.compose(img, title, rows, cols, bottom, top, log, hasNan);
     }
 
     /** The value of a pooled block: NaN if any cell is NaN, else the maximum. */
@@ -340,8 +395,27 @@ public final class HeatmapPng {
         private int minSide = 256;
         private int maxSide = 1024;
         private boolean colorBar;
+        private String title;
 
         private Builder() {
+        }
+
+        /**
+         * Annotates the image: this title above the map, query and key indices along its sides, and a colour bar
+         * labelled with values (the PNG's text metadata carries the title too). Without a title the image is the
+         * bare map, each cell a block of pixels, as tests and image diffs want it.
+         */
+        public Builder title(String title) {
+            Objects.requireNonNull(title, "title");
+            for (int i = 0; i < title.length(); i++) {
+                char c = title.charAt(i);
+                if (c < 0x20 || c == 0x7f) {
+                    throw new IllegalArgumentException("heatmap title must not hold control characters, got "
+                            + title.replaceAll("\\p{Cntrl}", "?"));
+                }
+            }
+            this.title = title;
+            return this;
         }
 
         /** Linear or log scale; default linear. */

@@ -48,7 +48,7 @@ class BenchCommandTest {
     @Test
     void sweepPrintsOneRowPerBackendAndLengthWithProgressOnStderr() {
         int rc = run("bench", "--backend", "cpu,reference", "--heads", "4", "--kv-heads", "2", "--seq", "8,33",
-                "--dim", "16", "--causal", "--warmup", "0", "--iters", "2", "--threads", "2");
+                "--dim", "16", "--causal", "--warmup", "0", "--warmup-time", "0", "--iters", "2", "--threads", "2");
         assertEquals(0, rc, err);
         List<String[]> rows = rows();
         assertEquals(4, rows.size(), out);
@@ -71,7 +71,7 @@ class BenchCommandTest {
         Npy.write(dir.resolve("q.npy"), Tensor.zeros(1, 2, 5, 8));
         Npy.write(dir.resolve("k.npy"), Tensor.zeros(1, 1, 7, 8));
         Npy.write(dir.resolve("v.npy"), Tensor.zeros(1, 1, 7, 8));
-        int rc = run("bench", "--inputs", dir.toString(), "--warmup", "0", "--iters", "1");
+        int rc = run("bench", "--inputs", dir.toString(), "--warmup", "0", "--warmup-time", "0", "--iters", "1");
         assertEquals(0, rc, err);
         List<String[]> rows = rows();
         assertEquals(1, rows.size(), out);

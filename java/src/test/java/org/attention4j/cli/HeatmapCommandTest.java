@@ -72,7 +72,8 @@ class HeatmapCommandTest {
     void drawsTheChosenSlice() throws IOException {
         Path w = weights4d();
         Path png = dir.resolve("map.png");
-        int rc = run("heatmap", "--weights", w.toString(), "--out", png.toString(), "--batch", "1", "--head", "2");
+        int rc = run("heatmap", "--weights", w.toString(), "--out", png.toString(), "--batch", "1", "--head", "2",
+                "--plain");
         assertEquals(0, rc, err.toString());
         assertTrue(out.toString().contains("batch 1 head 2") && out.toString().contains("[4 x 5]"), out.toString());
         BufferedImage img = ImageIO.read(png.toFile());
@@ -92,7 +93,8 @@ class HeatmapCommandTest {
         Path w = dir.resolve("m.npy");
         Npy.writeFloat(w, new float[] {1f, 1e-3f, Float.NaN, 1e-6f}, 2, 2);
         Path png = dir.resolve("m.png");
-        assertEquals(0, run("heatmap", "--weights", w.toString(), "--out", png.toString(), "--log"), err.toString());
+        assertEquals(0, run("heatmap", "--weights", w.toString(), "--out", png.toString(), "--log", "--plain"),
+                err.toString());
         assertTrue(out.toString().contains("1 NaN") && out.toString().contains("log"), out.toString());
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(256, img.getWidth());
@@ -102,6 +104,52 @@ class HeatmapCommandTest {
         assertEquals(HeatmapPng.color(from + (1 - from) * 0.5), rgb(img, 200, 10));
         assertEquals(HeatmapPng.NAN_RGB, rgb(img, 10, 200));
         assertEquals(HeatmapPng.color(from), rgb(img, 200, 200));
+    }
+
+    @Test
+    void theDefaultMapIsAnnotatedWithTitleAxesAndTextMetadata() throws IOException {
+        Path w = dir.resolve("m.npy");
+        Npy.writeFloat(w, new float[] {1f, 0f, 0f, 1f, 0.5f, 0.25f}, 2, 3);
+        Path plainPng = dir.resolve("plain.png");
+        assertEquals(0, run("heatmap", "--weights", w.toString(), "--out", plainPng.toString(), "--plain"),
+                err.toString());
+        Path png = dir.resolve("m.png");
+        assertEquals(0, run("heatmap", "--weights", w.toString(), "--out", png.toString()), err.toString());
+        BufferedImage plain = ImageIO.read(plainPng.toFile());
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertTrue(img.getWidth() > plain.getWidth() + 40 && img.getHeight() > plain.getHeight() + 40,
+                "margins for title, axes and the labelled bar");
+        // The map itself sits inside the frame unchanged: find the plain image's top-left cell colour in it.
+        int dark = 0;
+        for (int y = 0; y < 20; y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                dark += (rgb(img, x, y) & 0xFF) < 0x80 ? 1 : 0;
+            }
+        }
+        assertTrue(dark > 20, "title text drawn in the top band");
+        javax.imageio.ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+        try (var in = ImageIO.createImageInputStream(png.toFile())) {
+            reader.setInput(in);
+            org.w3c.dom.Node root = reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0");
+            String tree = dump(root);
+            assertTrue(tree.contains("Title=m.npy [2 x 3]"), tree);
+            assertTrue(tree.contains("Software=attention4j"), tree);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    private static String dump(org.w3c.dom.Node n) {
+        StringBuilder b = new StringBuilder();
+        if (n.getNodeName().equals("tEXtEntry")) {
+            org.w3c.dom.NamedNodeMap a = n.getAttributes();
+            b.append(a.getNamedItem("keyword").getNodeValue()).append('=').append(a.getNamedItem("value")
+                    .getNodeValue()).append('\n');
+        }
+        for (org.w3c.dom.Node c = n.getFirstChild(); c != null; c = c.getNextSibling()) {
+            b.append(dump(c));
+        }
+        return b.toString();
     }
 
     @Test
