@@ -115,6 +115,40 @@ public final class AttentionEngine implements AutoCloseable {
     }
 
     /**
+     * {@link #attention(Tensor, Tensor, Tensor, AttentionOptions)} with the output written into {@code out}
+     * {@code [B, Hq, Nq, Dv]}, which the result returns as its {@link AttentionResult#output()}: a service that
+     * reuses its output tensor allocates no output per call (weights and log-sum-exp, when asked for, are still
+     * new). Every element of {@code out} is overwritten. The {@code cpu} backend writes into it directly; the
+     * others compute into a new tensor that is then copied.
+     *
+     * @throws IllegalArgumentException when shapes or options do not fit, or {@code out} has the wrong shape or
+     *                                  shares its array with an input
+     * @throws IllegalStateException    when the engine is closed
+     * @throws AttentionOutOfMemoryException when the results cannot fit the heap (or the device's memory)
+     * @throws AttentionException       when the backend fails
+     */
+    public AttentionResult attentionInto(Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor out) {
+        AttentionProblem problem = AttentionProblem.of(q, k, v, options).withOutput(out);
+        if (closed.get()) {
+            throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
+        }
+        AttentionResult r;
+        if (problem.isTrivial()) {
+            r = problem.trivialResult(backend());
+        } else {
+            long bytes = HeapBudget.plus(problem.returnLse() ? HeapBudget.floats(problem.batch(), problem.heads(),
+                            problem.nq(), 1) : 0,
+                    problem.returnWeights() ? HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
+                            problem.nk()) : 0);
+            r = HeapBudget.run(bytes, "attention (" + problem.describe() + ")", () -> impl.compute(problem));
+        }
+        if (r.output().data() != out.data()) {
+            System.arraycopy(r.output().data(), 0, out.data(), 0, out.data().length);
+        }
+        return new AttentionResult(out, r.weights().orElse(null), r.logSumExp().orElse(null), r.backend());
+    }
+
+    /**
      * Attention over variable-length sequences packed without padding, as FlashAttention's varlen:
      * {@code q [totalQ, Hq, D]}, {@code k [totalK, Hkv, D]}, {@code v [totalK, Hkv, Dv]}, sequence {@code b}
      * owning rows {@code cuSeqlensQ[b] ..< cuSeqlensQ[b+1]} of q and {@code cuSeqlensK[b] ..< cuSeqlensK[b+1]} of

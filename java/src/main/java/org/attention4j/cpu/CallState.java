@@ -84,7 +84,13 @@ final class CallState {
         this.heads = p.heads();
         this.bc = bc;
         this.offset = p.diagonalOffset();
-        this.out = new float[p.batch() * heads * nq * dv];
+        if (p.into() != null) {
+            // The caller's tensor: rows no key reaches are never written by the tiles, so start from zeros.
+            this.out = p.into().data();
+            java.util.Arrays.fill(out, 0f);
+        } else {
+            this.out = new float[p.batch() * heads * nq * dv];
+        }
         this.weights = p.returnWeights() ? new float[p.batch() * heads * nq * nk] : null;
         this.lse = p.returnLse() ? new float[p.batch() * heads * nq] : null;
         this.rope = p.rope() == null ? null : new RopeTable(p);

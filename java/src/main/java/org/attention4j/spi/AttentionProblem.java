@@ -38,12 +38,15 @@ public final class AttentionProblem {
     private final float[] alibiSlopes;
     private final int[] queryPositions;
     private final int[] keyPositions;
+    /** Where the caller wants the output written, or null for a new tensor. */
+    private final Tensor into;
 
     private AttentionProblem(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
         this.q = q;
         this.k = k;
         this.v = v;
         this.options = options;
+        this.into = null;
         String shapes = "(q " + q + ", k " + k + ", v " + v + ")";
         requireRank(q, "q", "[B, Hq, Nq, D]");
         requireRank(k, "k", "[B, Hkv, Nk, D]");
@@ -148,6 +151,56 @@ public final class AttentionProblem {
         Objects.requireNonNull(k, "k");
         Objects.requireNonNull(v, "v");
         return new AttentionProblem(q, k, v, options == null ? AttentionOptions.DEFAULTS : options);
+    }
+
+    /** The same problem with its output written into {@code out}. */
+    private AttentionProblem(AttentionProblem p, Tensor out) {
+        q = p.q;
+        k = p.k;
+        v = p.v;
+        options = p.options;
+        batch = p.batch;
+        heads = p.heads;
+        kvHeads = p.kvHeads;
+        nq = p.nq;
+        nk = p.nk;
+        dim = p.dim;
+        valueDim = p.valueDim;
+        scale = p.scale;
+        kvLengths = p.kvLengths;
+        maskStrides = p.maskStrides;
+        alibiSlopes = p.alibiSlopes;
+        queryPositions = p.queryPositions;
+        keyPositions = p.keyPositions;
+        into = out;
+    }
+
+    /**
+     * This problem with its output written into {@code out} {@code [B, Hq, Nq, Dv]}, so that a caller's steady
+     * state allocates no output per call. {@code out} must not share its array with q, k, v or the mask: the
+     * output is written while they are still read.
+     *
+     * @throws IllegalArgumentException when the shape differs or the array is an input's
+     */
+    public AttentionProblem withOutput(Tensor out) {
+        Objects.requireNonNull(out, "out");
+        int[] want = {batch, heads, nq, valueDim};
+        if (!java.util.Arrays.equals(out.shape(), want)) {
+            throw new IllegalArgumentException("out must have shape " + Tensor.shapeString(want)
+                    + " [B, Hq, Nq, Dv], got " + Tensor.shapeString(out.shape()) + " (q " + q + ", v " + v + ")");
+        }
+        float[] o = out.data();
+        if (o == q.data() || o == k.data() || o == v.data() || options.mask() != null
+                && options.mask().floatData() != null && o == options.mask().floatData()) {
+            throw new IllegalArgumentException("out shares its array with an input (q, k, v or the mask); the "
+                    + "output would overwrite it while it is read");
+        }
+        return new AttentionProblem(this, out);
+    }
+
+    /** The caller's output tensor ({@link #withOutput}), or null when the backend makes a new one. */
+    public Tensor into() {
+        return into;
     }
 
     /** Queries {@code [B, Hq, Nq, D]}. */
