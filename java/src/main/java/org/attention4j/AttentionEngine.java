@@ -86,6 +86,26 @@ public final class AttentionEngine implements AutoCloseable {
         return reason;
     }
 
+    /**
+     * Runs {@code body(i)} for every {@code i} in {@code [0, n)} and returns when all have run: on the {@code cpu}
+     * backend's worker threads (the calling thread helps), on other backends on the calling thread. The
+     * {@code org.attention4j.nn} layers run their rows through this, so that a service's layers use the engine's
+     * threads, not the JVM-wide common pool. The first exception thrown by {@code body} is rethrown here.
+     *
+     * @throws IllegalArgumentException when {@code n < 0}
+     * @throws IllegalStateException    when the engine is closed
+     */
+    public void parallelFor(int n, java.util.function.IntConsumer body) {
+        java.util.Objects.requireNonNull(body, "body");
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0, got " + n);
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
+        }
+        impl.forEachIndex(n, body);
+    }
+
     /** Attention with the default options. */
     public AttentionResult attention(Tensor q, Tensor k, Tensor v) {
         return attention(q, k, v, AttentionOptions.DEFAULTS);

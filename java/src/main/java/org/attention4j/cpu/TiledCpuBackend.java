@@ -316,6 +316,31 @@ public final class TiledCpuBackend implements AttentionBackend {
         return shares;
     }
 
+    @Override
+    public void forEachIndex(int n, java.util.function.IntConsumer body) {
+        // Contiguous ranges, a few per thread: rows of a layer cost the same, so this balances without a task
+        // per index.
+        int chunks = threads == 1 ? 1 : Math.min(n, threads * 4);
+        if (chunks <= 1) {
+            for (int i = 0; i < n; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        List<Callable<Void>> tasks = new ArrayList<>(chunks);
+        for (int c = 0; c < chunks; c++) {
+            int lo = (int) ((long) n * c / chunks);
+            int hi = (int) ((long) n * (c + 1) / chunks);
+            tasks.add(() -> {
+                for (int i = lo; i < hi; i++) {
+                    body.accept(i);
+                }
+                return null;
+            });
+        }
+        runAll(tasks);
+    }
+
     /** Runs the tasks on the caller's thread and, when there are several, on up to threads - 1 workers too. */
     private void runAll(List<Callable<Void>> tasks) {
         TaskBatch.run(tasks, pool, pool == null ? 0 : threads - 1);

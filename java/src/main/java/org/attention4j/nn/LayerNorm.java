@@ -1,8 +1,8 @@
 package org.attention4j.nn;
 
 import java.util.Objects;
-import java.util.stream.IntStream;
 
+import org.attention4j.AttentionEngine;
 import org.attention4j.Tensor;
 
 /**
@@ -86,12 +86,22 @@ public final class LayerNorm {
      * @throws IllegalArgumentException when the last dimension is not {@code E}
      */
     public Tensor forward(Tensor x) {
+        return forward(null, x);
+    }
+
+    /**
+     * {@link #forward(Tensor)} with the rows on {@code engine}'s worker threads ({@link AttentionEngine#parallelFor})
+     * when the work is large enough; null runs them on the calling thread.
+     *
+     * @throws IllegalArgumentException when the last dimension is not {@code E}
+     */
+    public Tensor forward(AttentionEngine engine, Tensor x) {
         Shapes.requireLastDim(x, "x", dim);
         float[] in = x.data();
         float[] out = new float[in.length];
         int rows = in.length / dim;
-        if (rows > 1 && in.length >= PARALLEL_THRESHOLD) {
-            IntStream.range(0, rows).parallel().forEach(r -> row(in, out, r));
+        if (engine != null && rows > 1 && in.length >= PARALLEL_THRESHOLD) {
+            engine.parallelFor(rows, r -> row(in, out, r));
         } else {
             for (int r = 0; r < rows; r++) {
                 row(in, out, r);

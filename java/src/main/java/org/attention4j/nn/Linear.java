@@ -3,8 +3,8 @@ package org.attention4j.nn;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 
+import org.attention4j.AttentionEngine;
 import org.attention4j.Tensor;
 
 /**
@@ -106,20 +106,33 @@ public final class Linear {
      * @throws IllegalArgumentException when {@code x}'s last dimension is not {@code in}
      */
     public Tensor forward(Tensor x) {
+        return forward(null, x);
+    }
+
+    /**
+     * {@link #forward(Tensor)} with the rows on {@code engine}'s worker threads ({@link AttentionEngine#parallelFor})
+     * when the work is large enough; null runs them on the calling thread.
+     *
+     * @throws IllegalArgumentException when {@code x}'s last dimension is not {@code in}
+     */
+    public Tensor forward(AttentionEngine engine, Tensor x) {
         Shapes.requireLastDim(x, "x", in);
         int[] shape = x.shape();
         int rows = x.size() / in;
         shape[shape.length - 1] = out;
         long outCount = Tensor.elementCount(shape, "output of Linear(" + in + " -> " + out + ")");
         float[] y = new float[(int) outCount];
-        apply(x.data(), rows, y);
+        apply(engine, x.data(), rows, y);
         return Tensor.of(y, shape);
     }
 
-    /** {@code y[rows, out] = x[rows, in] W^T + b}; rows run in parallel when the work is large enough. */
-    void apply(float[] x, int rows, float[] y) {
-        if (rows > 1 && (long) rows * in * out >= PARALLEL_THRESHOLD) {
-            IntStream.range(0, rows).parallel().forEach(r -> row(x, r, y));
+    /**
+     * {@code y[rows, out] = x[rows, in] W^T + b}; rows run on {@code engine}'s workers when there is one and the
+     * work is large enough.
+     */
+    void apply(AttentionEngine engine, float[] x, int rows, float[] y) {
+        if (engine != null && rows > 1 && (long) rows * in * out >= PARALLEL_THRESHOLD) {
+            engine.parallelFor(rows, r -> row(x, r, y));
         } else {
             for (int r = 0; r < rows; r++) {
                 row(x, r, y);

@@ -252,9 +252,9 @@ public final class MultiHeadAttention {
         }
         AttentionOptions merged = mergeOptions(options);
         int kvWidth = numKvHeads * headDim;
-        float[] q = project(qProj, x, batch * n, embedDim);
-        float[] k = project(kProj, kc, batch * m, kvWidth);
-        float[] v = project(vProj, vc, batch * m, kvWidth);
+        float[] q = project(engine, qProj, x, batch * n, embedDim);
+        float[] k = project(engine, kProj, kc, batch * m, kvWidth);
+        float[] v = project(engine, vProj, vc, batch * m, kvWidth);
         AttentionResult r = engine.attention(
                 Tensor.of(Heads.split(q, batch, n, numHeads, headDim), batch, numHeads, n, headDim),
                 Tensor.of(Heads.split(k, batch, m, numKvHeads, headDim), batch, numKvHeads, m, headDim),
@@ -262,14 +262,14 @@ public final class MultiHeadAttention {
                 merged);
         float[] o = Heads.merge(r.output().data(), batch, n, numHeads, headDim);
         float[] y = new float[batch * n * embedDim];
-        outProj.apply(o, batch * n, y);
+        outProj.apply(engine, o, batch * n, y);
         return new AttentionResult(Tensor.of(y, batch, n, embedDim), r.weights().orElse(null),
                 r.logSumExp().orElse(null), r.backend());
     }
 
-    private static float[] project(Linear layer, Tensor in, int rows, int width) {
+    private static float[] project(AttentionEngine engine, Linear layer, Tensor in, int rows, int width) {
         float[] out = new float[(int) Tensor.elementCount(new int[] {rows, width}, "projection of " + in)];
-        layer.apply(in.data(), rows, out);
+        layer.apply(engine, in.data(), rows, out);
         return out;
     }
 

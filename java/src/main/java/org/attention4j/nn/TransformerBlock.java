@@ -109,15 +109,16 @@ public final class TransformerBlock {
     public Tensor forward(AttentionEngine engine, Tensor x, AttentionOptions options) {
         Objects.requireNonNull(engine, "engine");
         Shapes.requireRank3(x, "x", embedDim(), "[B, N, E]");
-        float[] h = attention.selfAttention(engine, norm1.forward(x), options).output().data();
+        // Every step on the engine's threads: the layers' rows too (AttentionEngine.parallelFor).
+        float[] h = attention.selfAttention(engine, norm1.forward(engine, x), options).output().data();
         float[] xs = x.data();
         for (int i = 0; i < h.length; i++) {
             h[i] += xs[i];
         }
         Tensor hT = Tensor.of(h, x.shape());
-        Tensor u = fc1.forward(norm2.forward(hT));
+        Tensor u = fc1.forward(engine, norm2.forward(engine, hT));
         Gelu.applyInPlace(u.data(), gelu);
-        float[] mlp = fc2.forward(u).data();
+        float[] mlp = fc2.forward(engine, u).data();
         for (int i = 0; i < h.length; i++) {
             mlp[i] += h[i];
         }

@@ -26,6 +26,18 @@ public interface AttentionBackend extends AutoCloseable {
         return BySequence.varlen(this, problem);
     }
 
+    /**
+     * Runs {@code body} for every index of {@code [0, n)} and returns when all have run: on this backend's host
+     * worker threads where it has them ({@code cpu}), by default one after another on the calling thread. For
+     * host-side layer math ({@code org.attention4j.nn}), so that it runs on the engine's workers rather than the
+     * JVM-wide common pool.
+     */
+    default void forEachIndex(int n, java.util.function.IntConsumer body) {
+        for (int i = 0; i < n; i++) {
+            body.accept(i);
+        }
+    }
+
     /** A new, empty KV cache where this backend decodes best; by default a {@link HostKvCache}. */
     default KvCache newKvCache(int batch, int kvHeads, int capacity, int dim, int valueDim) {
         return new HostKvCache(batch, kvHeads, capacity, dim, valueDim);
