@@ -6,30 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
-import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
 /** {@code attentionInto}: the caller's output tensor is filled, on every CPU backend, poisoned first. */
 class AttentionIntoTest {
-    private static Tensor random(Random r, int... shape) {
-        float[] x = new float[(int) Tensor.elementCount(shape, "shape")];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return Tensor.of(x, shape);
-    }
-
     @Test
     void theOutputLandsInTheCallersTensorAndEqualsAttention() {
-        Random r = new Random(11);
+        long seed = 11;
         for (Backend kind : new Backend[] {Backend.CPU, Backend.REFERENCE}) {
             try (AttentionEngine engine = AttentionEngine.builder().backend(kind).threads(2).build()) {
                 for (int[] s : new int[][] {{2, 4, 97, 113, 59, 31}, {1, 32, 1, 1025, 64, 64}, {3, 2, 1, 1, 1, 1}}) {
                     int b = s[0], h = s[1], nq = s[2], nk = s[3], d = s[4], dv = s[5];
-                    Tensor q = random(r, b, h, nq, d);
-                    Tensor k = random(r, b, Math.max(1, h / 2), nk, d);   // grouped-query heads
-                    Tensor v = random(r, b, k.dim(1), nk, dv);
+                    Tensor q = Ref.random(seed++, b, h, nq, d);
+                    Tensor k = Ref.random(seed++, b, Math.max(1, h / 2), nk, d);   // grouped-query heads
+                    Tensor v = Ref.random(seed++, b, k.dim(1), nk, dv);
                     AttentionOptions o = AttentionOptions.builder().causal(Causal.BOTTOM_RIGHT)
                             .kvLengths(b == 2 ? new int[] {nk, 0} : null).returnLse(true).build();
                     Tensor expect = engine.attention(q, k, v, o).output();
@@ -46,10 +37,9 @@ class AttentionIntoTest {
 
     @Test
     void aWrongShapeOrAnAliasedInputIsRefused() {
-        Random r = new Random(12);
-        Tensor q = random(r, 1, 2, 5, 8);
-        Tensor k = random(r, 1, 2, 7, 8);
-        Tensor v = random(r, 1, 2, 7, 8);
+        Tensor q = Ref.random(12, 1, 2, 5, 8);
+        Tensor k = Ref.random(13, 1, 2, 7, 8);
+        Tensor v = Ref.random(14, 1, 2, 7, 8);
         try (AttentionEngine engine = AttentionEngine.create(Backend.CPU)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> engine.attentionInto(q, k, v, null, Tensor.zeros(1, 2, 5, 7)));

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Random;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.attention4j.AttentionEngine;
@@ -17,14 +17,6 @@ import org.junit.jupiter.api.Test;
 
 /** The layers' rows run on the engine's workers, never on the JVM-wide common pool, with the same results. */
 class LayerThreadsTest {
-    private static Tensor random(Random r, int... shape) {
-        float[] x = new float[(int) Tensor.elementCount(shape, "shape")];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return Tensor.of(x, shape);
-    }
-
     @Test
     void parallelForRunsEveryIndexOnceOnTheEnginesThreads() {
         try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(2).build()) {
@@ -53,10 +45,9 @@ class LayerThreadsTest {
 
     @Test
     void layersGiveTheSameResultOnTheEnginesThreads() {
-        Random r = new Random(5);
         Linear lin = Linear.random(256, 512, true, 1L);
         LayerNorm norm = new LayerNorm(256);
-        Tensor x = random(r, 4, 300, 256);   // large enough to run in parallel
+        Tensor x = NnTesting.randomTensor(new SplittableRandom(5), 1.0, 4, 300, 256);   // large enough for threads
         try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(2).build()) {
             assertArrayEquals(lin.forward(x).data(), lin.forward(engine, x).data());
             assertArrayEquals(norm.forward(x).data(), norm.forward(engine, x).data());
