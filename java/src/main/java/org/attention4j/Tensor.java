@@ -39,6 +39,66 @@ public final class Tensor {
         return new Tensor(data, shape.clone());
     }
 
+    /**
+     * A tensor over a {@link FloatBuffer}'s remaining elements: the buffer's own array, not copied, when it is
+     * array-backed and exactly that array (so writes through either are seen by both), else a copy (a direct
+     * buffer or a slice: the engine computes on {@code float[]}). The buffer's position is not moved.
+     *
+     * @throws IllegalArgumentException when the remaining elements do not match the shape
+     */
+    public static Tensor of(java.nio.FloatBuffer data, int... shape) {
+        java.util.Objects.requireNonNull(data, "data");
+        long n = elementCount(shape, "shape");
+        if (data.remaining() != n) {
+            throw new IllegalArgumentException("buffer has " + data.remaining() + " elements remaining, shape "
+                    + shapeString(shape) + " needs " + n);
+        }
+        if (data.hasArray() && data.arrayOffset() == 0 && data.position() == 0 && data.array().length == n) {
+            return of(data.array(), shape);
+        }
+        float[] copy = new float[(int) n];
+        data.duplicate().get(copy);
+        return of(copy, shape);
+    }
+
+    /**
+     * A float32 tensor widened (exactly) from IEEE half (fp16) bits, as {@code numpy.float16} or
+     * {@code torch.float16} store them.
+     *
+     * @throws IllegalArgumentException when the length does not match the shape
+     */
+    public static Tensor fromFloat16(short[] bits, int... shape) {
+        java.util.Objects.requireNonNull(bits, "bits");
+        float[] x = new float[checkLength(bits.length, shape)];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Float16.halfToFloat(bits[i]);
+        }
+        return of(x, shape);
+    }
+
+    /**
+     * A float32 tensor widened (exactly) from bfloat16 bits, as {@code torch.bfloat16} stores them.
+     *
+     * @throws IllegalArgumentException when the length does not match the shape
+     */
+    public static Tensor fromBfloat16(short[] bits, int... shape) {
+        java.util.Objects.requireNonNull(bits, "bits");
+        float[] x = new float[checkLength(bits.length, shape)];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Float16.bfloat16ToFloat(bits[i]);
+        }
+        return of(x, shape);
+    }
+
+    private static int checkLength(int length, int[] shape) {
+        long n = elementCount(shape, "shape");
+        if (length != n) {
+            throw new IllegalArgumentException("data has " + length + " elements, shape " + shapeString(shape)
+                    + " needs " + n);
+        }
+        return length;
+    }
+
     /** A new zero-filled tensor. */
     public static Tensor zeros(int... shape) {
         Objects.requireNonNull(shape, "shape");
