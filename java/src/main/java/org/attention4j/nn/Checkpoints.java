@@ -42,6 +42,11 @@ public final class Checkpoints {
         return new LayerNorm(gamma, beta != null ? beta : Tensor.zeros(gamma.shape()), eps);
     }
 
+    /** Llama's {@code LlamaRMSNorm} / {@code torch.nn.RMSNorm}: {@code {prefix}weight [E]}. */
+    public static RmsNorm rmsNorm(SafetensorsFile f, String prefix, double eps) throws IOException {
+        return new RmsNorm(f.tensor(prefix + "weight"), eps);
+    }
+
     /** {@code torch.nn.MultiheadAttention(E, numHeads)} saved under {@code prefix}. */
     public static MultiHeadAttention torchMultiheadAttention(SafetensorsFile f, String prefix, int numHeads)
             throws IOException {

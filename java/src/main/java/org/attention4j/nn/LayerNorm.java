@@ -13,7 +13,7 @@ import org.attention4j.Tensor;
  * which avoids the cancellation of the one-pass {@code E[x^2] - E[x]^2} formula on inputs with a large offset.
  * The parameters are copied; the layer is immutable and thread-safe.
  */
-public final class LayerNorm {
+public final class LayerNorm implements Norm {
     /** PyTorch's default epsilon. */
     public static final double DEFAULT_EPS = 1e-5;
 
@@ -61,6 +61,7 @@ public final class LayerNorm {
     }
 
     /** The normalised dimension {@code E}. */
+    @Override
     public int dim() {
         return dim;
     }
@@ -95,6 +96,7 @@ public final class LayerNorm {
      *
      * @throws IllegalArgumentException when the last dimension is not {@code E}
      */
+    @Override
     public Tensor forward(AttentionEngine engine, Tensor x) {
         Shapes.requireLastDim(x, "x", dim);
         float[] in = x.data();

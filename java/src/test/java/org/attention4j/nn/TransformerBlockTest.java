@@ -86,7 +86,7 @@ class TransformerBlockTest {
         TransformerBlock block = TransformerBlock.builder(16, 4).hidden(24).numKvHeads(2).seed(9)
                 .rope(10000, RopeStyle.INTERLEAVED).gelu(Gelu.Form.TANH).build();
         assertEquals(24, block.fc1().outFeatures());
-        assertEquals(Gelu.Form.TANH, block.gelu());
+        assertEquals(Activation.GELU_TANH, block.activation());
         Tensor x = randomTensor(new SplittableRandom(1), 1, 2, 5, 16);
         try (AttentionEngine eng = engine(Backend.REFERENCE)) {
             Tensor y = block.forward(eng, x);
