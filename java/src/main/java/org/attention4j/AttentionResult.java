@@ -46,6 +46,30 @@ public final class AttentionResult {
         return Optional.ofNullable(logSumExp);
     }
 
+    /**
+     * The weights averaged over the query heads, {@code [B, Nq, Nk]}, as {@code nn.MultiheadAttention} returns
+     * them by default ({@code average_attn_weights=True}); empty when no weights were asked for. Summed in float64.
+     */
+    public Optional<Tensor> averagedWeights() {
+        if (weights == null || weights.rank() != 4) {
+            return Optional.empty();
+        }
+        int b = weights.dim(0), h = weights.dim(1), nq = weights.dim(2), nk = weights.dim(3);
+        float[] w = weights.data();
+        float[] out = new float[b * nq * nk];
+        int plane = nq * nk;
+        for (int bi = 0; bi < b; bi++) {
+            for (int e = 0; e < plane; e++) {
+                double sum = 0;
+                for (int hi = 0; hi < h; hi++) {
+                    sum += w[(bi * h + hi) * plane + e];
+                }
+                out[bi * plane + e] = (float) (sum / h);
+            }
+        }
+        return Optional.of(Tensor.of(out, b, nq, nk));
+    }
+
     /** The backend that computed this result. */
     public Backend backend() {
         return backend;
