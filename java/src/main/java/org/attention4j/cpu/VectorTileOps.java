@@ -421,9 +421,21 @@ final class VectorTileOps extends TileOps {
 
     @Override
     boolean allFinite(float[] x, int from, int to) {
-        // x * 0 is 0 for every finite x and NaN for NaN or an infinity; NaN survives the sums.
-        FloatVector acc = FloatVector.zero(S);
+        // x * 0 is 0 for every finite x and NaN for NaN or an infinity; NaN survives the sums. Four sums, so
+        // that the adds do not wait on one another (one chain ran at a quarter of the load rate: 2.5% of a ViT
+        // call in a JFR profile).
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
         int i = from;
+        for (; i + 4 * L <= to; i += 4 * L) {
+            a0 = a0.add(FloatVector.fromArray(S, x, i).mul(0f));
+            a1 = a1.add(FloatVector.fromArray(S, x, i + L).mul(0f));
+            a2 = a2.add(FloatVector.fromArray(S, x, i + 2 * L).mul(0f));
+            a3 = a3.add(FloatVector.fromArray(S, x, i + 3 * L).mul(0f));
+        }
+        FloatVector acc = a0.add(a1).add(a2.add(a3));
         for (; i + L <= to; i += L) {
             acc = acc.add(FloatVector.fromArray(S, x, i).mul(0f));
         }
