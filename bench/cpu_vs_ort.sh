@@ -15,6 +15,7 @@
 #   JAVA_OPTS="-Dwarmup.s=2 -Dattention4j.cpu.simd=..." bench/cpu_vs_ort.sh
 # Environment: THREADS (2: attention4j workers and ORT intra-op threads), ROUNDS (5), CASES (comma list; default
 #   all), JAVA_OPTS (extra JVM flags / -D properties: warmup.s 3.0, warmup.calls 10, round.s 0.5, ort.spin true,
+#   into true (attentionInto a reused output; false: a new output per call),
 #   seed 42),
 #   SKIP_BUILD=1 (reuse java/target and the classpath file from a previous run).
 # --add-modules jdk.incubator.vector gives the cpu backend its Vector API kernels; JAVA_OPTS=-Dattention4j.cpu.simd=scalar

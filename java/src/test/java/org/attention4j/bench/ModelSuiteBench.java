@@ -44,6 +44,8 @@ import org.attention4j.Tensor;
  * reflective call costs well under a microsecond, far below the smallest case.
  */
 public final class ModelSuiteBench {
+    /** Whether attention4j writes into one reused output tensor ({@code -Dinto}, default true). */
+    private static final boolean INTO = Boolean.parseBoolean(System.getProperty("into", "true"));
 
     /** Normwise relative error, {@code ||a4j - ort||_2 / ||ort||_2}, above which a case fails. */
     static final double MAX_REL_ERROR = 1e-4;
@@ -109,7 +111,9 @@ public final class ModelSuiteBench {
                 System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"),
                 System.getProperty("java.vm.vendor"), vectorModule ? "loaded" : "not loaded",
                 simd == null ? "(unset)" : simd);
-        System.out.printf("# attention4j cpu kernels: %s%n", org.attention4j.cpu.SimdSupport.activeKernels());
+        System.out.printf("# attention4j cpu kernels: %s; output %s%n", org.attention4j.cpu.SimdSupport.activeKernels(),
+                INTO ? "into one reused tensor per case (attentionInto; -Dinto=false: a new one per call)"
+                        : "a new tensor per call (attention)");
         System.out.printf("# onnxruntime %s (CPU EP, opset-23 Attention, 4-D inputs, ORT_ENABLE_ALL);"
                 + " threads %d (attention4j workers = ORT intra-op; ORT inter-op 1)%n", ort.version(), threads);
         System.out.printf("# float32, seed %d; warm-up >= %d calls and >= %.1f s a side; %d rounds alternating,"
@@ -209,7 +213,11 @@ public final class ModelSuiteBench {
         Ort.Model model = ort.open(c, q, k, v, threads);
         try {
             row.note = model.note;
-            Runnable a4j = () -> engine.attention(qt, kt, vt, opts);
+            // Into one reused output tensor, as a service would call it (attentionInto), unless -Dinto=false:
+            // ORT too writes its output into memory its arena reuses.
+            Tensor out = Tensor.zeros(c.b(), c.hq(), c.nq(), c.dv());
+            Runnable a4j = INTO ? () -> engine.attentionInto(qt, kt, vt, opts, out)
+                    : () -> engine.attention(qt, kt, vt, opts);
             Runnable onnx = model::run;
 
             System.err.printf("[%s] warm-up%n", c.name());
@@ -217,7 +225,8 @@ public final class ModelSuiteBench {
             double ortWarm = warmUp(onnx, warmupCalls, warmupS);
 
             // Correctness: one more call of each, outputs compared element by element.
-            float[] mine = engine.attention(qt, kt, vt, opts).output().data();
+            float[] mine = (INTO ? engine.attentionInto(qt, kt, vt, opts, out) : engine.attention(qt, kt, vt, opts))
+                    .output().data();
             float[] theirs = model.runAndFetch();
             if (mine.length != theirs.length) {
                 throw new IllegalStateException("output sizes differ: attention4j " + mine.length + ", ORT "
