@@ -76,7 +76,8 @@ abstract class TileOps {
 
     /**
      * {@code qt[c][r] = (float) (st[r * d + c] * scale)} for {@code r < n}, {@code c < d}: the query tile from its
-     * row-major staging; rows {@code n ..} up to the lane count become 0.
+     * row-major staging; rows {@code n ..} up to the lane count become 0. {@code st} holds at least
+     * {@code np * d} floats ({@code np}: {@code n} rounded up to the lanes), whatever is past row {@code n}.
      */
     abstract void transposeIn(float[] st, int n, int d, double scale, float[][] qt);
 

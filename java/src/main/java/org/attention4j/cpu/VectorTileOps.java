@@ -369,19 +369,16 @@ final class VectorTileOps extends TileOps {
         float hi = (float) scale;
         float lo = (float) (scale - hi);
         int[] map = strideMap(d);
-        int r = 0;
-        for (; r + L <= n; r += L) {
+        int np = (n + L - 1) / L * L;
+        // The last, partial vector of rows is gathered whole too: the staging holds np rows (past row n whatever
+        // an earlier tile left, finite or not), and those lanes are zeroed below. A scalar loop over the last
+        // rows cost as much as the gathers of all the others (11% of a 77-query call in a JFR profile).
+        for (int r = 0; r < np; r += L) {
             for (int c = 0; c < d; c++) {
                 FloatVector x = FloatVector.fromArray(S, st, r * d + c, map, 0);
                 x.fma(FloatVector.broadcast(S, hi), x.mul(lo)).intoArray(qt[c], r);
             }
         }
-        for (; r < n; r++) {
-            for (int c = 0; c < d; c++) {
-                qt[c][r] = (float) (st[r * d + c] * scale);
-            }
-        }
-        int np = (n + L - 1) / L * L;
         for (int c = 0; c < d; c++) {
             java.util.Arrays.fill(qt[c], n, np, 0f);
         }

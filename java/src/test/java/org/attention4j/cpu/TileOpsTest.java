@@ -84,9 +84,10 @@ class TileOpsTest {
     @CsvSource({"1, 1", "15, 59", "16, 64", "17, 3", "33, 111", "70, 40"})
     void transposesRoundTripOnAwkwardSizes(int n, int d) {
         Random r = new Random(n * 31L + d);
-        float[] st = new float[n * d];
+        // The staging holds padded(n) rows, as the tile's does; the rows past n hold garbage that must not leak.
+        float[] st = new float[padded(n) * d];
         for (int i = 0; i < st.length; i++) {
-            st[i] = (float) r.nextGaussian();
+            st[i] = i < n * d ? (float) r.nextGaussian() : Float.NaN;
         }
         float[][] qt = new float[d][padded(n) + 3];
         for (float[] row : qt) {
