@@ -322,14 +322,17 @@ final class QueryTile {
             OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d);
         }
         if (!inside) {
-            for (int r = 0; r < n; r++) {
-                int a = Math.max(blk.lo[r] - j0, 0);
-                int z = Math.max(Math.min(blk.hi[r] - j0, cnt), a);
-                for (int jj = 0; jj < Math.min(a, cnt); jj++) {
-                    blk.p[jj][r] = Float.NEGATIVE_INFINITY;
-                }
-                for (int jj = z; jj < cnt; jj++) {
-                    blk.p[jj][r] = Float.NEGATIVE_INFINITY;
+            // Key by key, along each key's row of scores: row by row, the stores strode across cnt arrays (7% of
+            // a causal 77-query call in a JFR profile). Key j is visible to row r when lo[r] <= j < hi[r].
+            int[] lo = blk.lo;
+            int[] hi = blk.hi;
+            for (int jj = 0; jj < cnt; jj++) {
+                int j = j0 + jj;
+                float[] pj = blk.p[jj];
+                for (int r = 0; r < n; r++) {
+                    if (j < lo[r] || j >= hi[r]) {
+                        pj[r] = Float.NEGATIVE_INFINITY;
+                    }
                 }
             }
         }
