@@ -54,12 +54,43 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SafetensorsFile.class);
+
     private final Path file;
     private final FileChannel channel;
     private final long dataStart;
     private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
-    private volatile boolean closed;
+    private final Handle handle;
+    private final java.lang.ref.Cleaner.Cleanable cleanable;
+
+    /** The open file and how to close it; holds no reference to the SafetensorsFile, as a Cleaner needs. */
+    private static final class Handle implements Runnable {
+        private final FileChannel channel;
+        private final Path file;
+        private volatile boolean closed;
+        private volatile boolean byClose;
+
+        Handle(FileChannel channel, Path file) {
+            this.channel = channel;
+            this.file = file;
+        }
+
+        @Override
+        public void run() {
+            closed = true;
+            if (!byClose) {
+                LOG.warn("{} was never closed; the Cleaner closes it. Use try-with-resources on SafetensorsFile.",
+                        file);
+            }
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.warn("closing {} failed: {}", file, e.toString());
+            }
+        }
+    }
 
     private SafetensorsFile(Path file, FileChannel channel, long dataStart, Map<String, Entry> entries,
             Map<String, String> metadata) {
@@ -68,6 +99,8 @@ public final class SafetensorsFile implements AutoCloseable {
         this.dataStart = dataStart;
         this.entries = entries;
         this.metadata = metadata;
+        this.handle = new Handle(channel, file);
+        this.cleanable = CLEANER.register(this, handle);
     }
 
     /**
@@ -277,7 +310,7 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     public Tensor tensor(String name) throws IOException {
         Entry e = entry(name);
-        if (closed) {
+        if (handle.closed) {
             throw new IllegalStateException(file + " is closed");
         }
         long count = (e.end - e.begin) / DTYPE_BYTES.get(e.dtype);
@@ -346,12 +379,11 @@ public final class SafetensorsFile implements AutoCloseable {
         return " (" + entries.size() + " tensors)";
     }
 
+    /** Closes the file; idempotent. Tensors already read stay valid (they are copies). */
     @Override
-    public void close() throws IOException {
-        if (!closed) {
-            closed = true;
-            channel.close();
-        }
+    public void close() {
+        handle.byClose = true;
+        cleanable.clean();   // runs the Handle once, whoever calls first
     }
 
     /**

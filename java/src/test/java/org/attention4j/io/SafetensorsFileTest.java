@@ -151,6 +151,18 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void closeIsIdempotentAndAClosedFileRefusesReads() throws IOException {
+        Path f = dir.resolve("c.safetensors");
+        SafetensorsFile.write(f, Map.of("x", Tensor.of(new float[] {1, 2}, 2)), null);
+        SafetensorsFile s = SafetensorsFile.open(f);
+        Tensor x = s.tensor("x");
+        s.close();
+        s.close();
+        assertThrows(IllegalStateException.class, () -> s.tensor("x"));
+        assertArrayEquals(new float[] {1, 2}, x.data(), "tensors read before close stay valid");
+    }
+
+    @Test
     void otherDtypesAreListedButNotRead() throws IOException {
         Path f = file("i.safetensors", "{\"ids\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
                 new byte[8]);
