@@ -15,8 +15,13 @@ final class KvLayout {
     private final int d;
     /** Offset of this head's value rows in the input V. */
     final int valueBase;
-    /** Per key, whether its value row is not all finite; null when every value is finite. */
-    final boolean[] valueNonFinite;
+    private final float[] v;
+    private final int dv;
+    private final int used;
+    private final int nk;
+    /** Per key, whether its value row is not all finite; null when all are; computed on first demand. */
+    private boolean[] valueNonFinite;
+    private boolean scanned;
 
     /**
      * @param used the keys any query of entry {@code b} may see (key length, or a cache's length): only these are
@@ -40,7 +45,21 @@ final class KvLayout {
             }
         }
         valueBase = (b * p.kvHeads() + hk) * nk * dv;
-        float[] v = p.v().data();
+        this.v = p.v().data();
+        this.dv = dv;
+        this.used = used;
+        this.nk = nk;
+    }
+
+    /**
+     * Per key, whether its value row holds NaN or an infinity; null when every value row in use is finite. Scanned
+     * on the first call only: the tiles first run as if all were finite and ask only when their accumulator came
+     * out non-finite (QueryTile), since a pass over V cost a sixth of a decode step, which reads K and V once.
+     */
+    synchronized boolean[] valueNonFinite() {
+        if (scanned) {
+            return valueNonFinite;
+        }
         boolean[] bad = null;
         // One fast pass over the head's values; the per-key scan only when it finds NaN or an infinity.
         boolean allFinite = TileOps.ACTIVE.allFinite(v, valueBase, valueBase + used * dv);
@@ -57,6 +76,8 @@ final class KvLayout {
             }
         }
         valueNonFinite = bad;
+        scanned = true;
+        return bad;
     }
 
     /** Where key {@code j}'s row starts in {@link #k}. */

@@ -120,17 +120,35 @@ final class QueryTile {
             b.np = np;
             b.byRow = n <= OPS.maxRowMajorRows();
             b.rowOut = b.byRow || OPS.rowMajorAccumulator(dv);
-            Arrays.fill(b.m, 0, np, Float.NEGATIVE_INFINITY);
-            Arrays.fill(b.shift, 0, np, -Float.MAX_VALUE);   // rescale may leave a row's shift as it finds it
-            Arrays.fill(b.l, 0, np, 0f);
-            if (b.rowOut) {
-                Arrays.fill(b.orow, 0, (b.byRow ? n : np) * dv, 0f);
+            b.resetState();
+            return b;
+        }
+
+        /** The online softmax's state and the accumulator as before the first key tile. */
+        void resetState() {
+            Arrays.fill(m, 0, np, Float.NEGATIVE_INFINITY);
+            Arrays.fill(shift, 0, np, -Float.MAX_VALUE);   // rescale may leave a row's shift as it finds it
+            Arrays.fill(l, 0, np, 0f);
+            if (rowOut) {
+                Arrays.fill(orow, 0, (byRow ? n : np) * dv, 0f);
             } else {
-                for (float[] o : b.ot) {
+                for (float[] o : ot) {
                     Arrays.fill(o, 0, np, 0f);
                 }
             }
-            return b;
+        }
+
+        /** Whether the accumulator of the tile's rows holds only finite values. */
+        boolean accumulatorFinite() {
+            if (rowOut) {
+                return OPS.allFinite(orow, 0, n * dv);
+            }
+            for (int c = 0; c < dv; c++) {
+                if (!OPS.allFinite(ot[c], 0, n)) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -173,6 +191,34 @@ final class QueryTile {
             }
         }
 
+        // First as if every value were finite (no pass over V). A NaN or infinity in a value row the tile
+        // reads makes some accumulator entry non-finite: every row weights every key of its tiles, a masked one by
+        // 0, and 0 * inf is NaN. Only then are V's rows scanned and the tile run again, treating those keys apart.
+        keyTiles(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi, null);
+        if (!blk.accumulatorFinite()) {
+            boolean[] bad = kv.valueNonFinite();
+            if (bad != null) {
+                blk.resetState();
+                keyTiles(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi, bad);
+            }
+        }
+
+        writeOutput(cs, blk, b);
+        if (cs.weights != null) {
+            writeWeights(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi);
+        }
+    }
+
+    /**
+     * The online softmax over key tiles {@code [tileLo, tileHi)} into the block's accumulator. {@code bad}: per
+     * key, whether its value row is non-finite, or null to treat every value as finite.
+     */
+    private static void keyTiles(CallState cs, KvLayout kv, Block blk, int b, int tileLo, int tileHi, int maxLo,
+            int minHi, boolean[] bad) {
+        int n = blk.n;
+        int np = blk.np;
+        int dv = cs.dv;
+        int bc = cs.bc;
         float[] v = cs.p.v().data();
         int vBase = kv.valueBase;
         for (int t = tileLo; t < tileHi; t++) {
@@ -188,7 +234,7 @@ final class QueryTile {
                 OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
             }
             int x = 0;
-            if (!anyNonFinite(kv, j0, cnt)) {
+            if (!anyNonFinite(bad, j0, cnt)) {
                 OPS.expAndSum(blk.p, cnt, blk.shift, blk.l, blk.scratch, np);
                 for (int jj = 0; jj < cnt; jj++) {
                     blk.keys[jj] = jj;
@@ -199,7 +245,7 @@ final class QueryTile {
                 // Keys with finite values go through the fused kernel; the rare others one at a time, here, while
                 // their scores still tell a masked row (-inf) from a visible one whose weight underflowed to 0.
                 for (int jj = 0; jj < cnt; jj++) {
-                    boolean finite = !kv.valueNonFinite[j0 + jj];
+                    boolean finite = !bad[j0 + jj];
                     if (!finite) {
                         System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
                     }
@@ -223,10 +269,6 @@ final class QueryTile {
             }
         }
 
-        writeOutput(cs, blk, b);
-        if (cs.weights != null) {
-            writeWeights(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi);
-        }
     }
 
     /** One key whose value row holds NaN or an infinity, into whichever accumulator the tile uses. */
@@ -245,13 +287,13 @@ final class QueryTile {
         }
     }
 
-    /** Whether any of keys {@code j0 .. j0+cnt)} has a value row with NaN or infinity. */
-    private static boolean anyNonFinite(KvLayout kv, int j0, int cnt) {
-        if (kv.valueNonFinite == null) {
+    /** Whether any of keys {@code j0 .. j0+cnt)} has a value row with NaN or infinity ({@code bad} null: none). */
+    private static boolean anyNonFinite(boolean[] bad, int j0, int cnt) {
+        if (bad == null) {
             return false;
         }
         for (int jj = 0; jj < cnt; jj++) {
-            if (kv.valueNonFinite[j0 + jj]) {
+            if (bad[j0 + jj]) {
                 return true;
             }
         }
