@@ -120,15 +120,21 @@ public final class AttentionEngine implements AutoCloseable {
      * @throws AttentionException       when the backend fails
      */
     public AttentionResult attention(Tensor q, Tensor k, Tensor v, AttentionOptions options) {
-        AttentionProblem problem = AttentionProblem.of(q, k, v, options);
+        return compute(AttentionProblem.of(q, k, v, options));
+    }
+
+    /** One validated call: refused when closed, trivial ones answered here, the rest sized against the heap. */
+    private AttentionResult compute(AttentionProblem problem) {
         if (closed.get()) {
             throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
         }
         if (problem.isTrivial()) {
             return problem.trivialResult(backend());
         }
-        long bytes = HeapBudget.plus(HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
-                        HeapBudget.plus(problem.valueDim(), problem.returnLse() ? 1 : 0)),
+        // The output is allocated only when the caller gave none (attentionInto).
+        long rowFloats = HeapBudget.plus(problem.into() == null ? problem.valueDim() : 0,
+                problem.returnLse() ? 1 : 0);
+        long bytes = HeapBudget.plus(HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(), rowFloats),
                 problem.returnWeights() ? HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
                         problem.nk()) : 0);
         return HeapBudget.run(bytes, "attention (" + problem.describe() + ")", () -> impl.compute(problem));
@@ -148,20 +154,7 @@ public final class AttentionEngine implements AutoCloseable {
      * @throws AttentionException       when the backend fails
      */
     public AttentionResult attentionInto(Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor out) {
-        AttentionProblem problem = AttentionProblem.of(q, k, v, options).withOutput(out);
-        if (closed.get()) {
-            throw new IllegalStateException("attention engine (" + backend().cliName() + ") is closed");
-        }
-        AttentionResult r;
-        if (problem.isTrivial()) {
-            r = problem.trivialResult(backend());
-        } else {
-            long bytes = HeapBudget.plus(problem.returnLse() ? HeapBudget.floats(problem.batch(), problem.heads(),
-                            problem.nq(), 1) : 0,
-                    problem.returnWeights() ? HeapBudget.floats(problem.batch(), problem.heads(), problem.nq(),
-                            problem.nk()) : 0);
-            r = HeapBudget.run(bytes, "attention (" + problem.describe() + ")", () -> impl.compute(problem));
-        }
+        AttentionResult r = compute(AttentionProblem.of(q, k, v, options).withOutput(out));
         if (r.output().data() != out.data()) {
             System.arraycopy(r.output().data(), 0, out.data(), 0, out.data().length);
         }

@@ -68,12 +68,7 @@ public final class Tensor {
      * @throws IllegalArgumentException when the length does not match the shape
      */
     public static Tensor fromFloat16(short[] bits, int... shape) {
-        java.util.Objects.requireNonNull(bits, "bits");
-        float[] x = new float[checkLength(bits.length, shape)];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = Float16.halfToFloat(bits[i]);
-        }
-        return of(x, shape);
+        return widen(bits, shape, false);
     }
 
     /**
@@ -82,21 +77,21 @@ public final class Tensor {
      * @throws IllegalArgumentException when the length does not match the shape
      */
     public static Tensor fromBfloat16(short[] bits, int... shape) {
-        java.util.Objects.requireNonNull(bits, "bits");
-        float[] x = new float[checkLength(bits.length, shape)];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = Float16.bfloat16ToFloat(bits[i]);
-        }
-        return of(x, shape);
+        return widen(bits, shape, true);
     }
 
-    private static int checkLength(int length, int[] shape) {
+    private static Tensor widen(short[] bits, int[] shape, boolean bfloat16) {
+        java.util.Objects.requireNonNull(bits, "bits");
         long n = elementCount(shape, "shape");
-        if (length != n) {
-            throw new IllegalArgumentException("data has " + length + " elements, shape " + shapeString(shape)
+        if (bits.length != n) {
+            throw new IllegalArgumentException("data has " + bits.length + " elements, shape " + shapeString(shape)
                     + " needs " + n);
         }
-        return length;
+        float[] x = new float[bits.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = bfloat16 ? Float16.bfloat16ToFloat(bits[i]) : Float16.halfToFloat(bits[i]);
+        }
+        return of(x, shape);
     }
 
     /** A new zero-filled tensor. */

@@ -27,7 +27,7 @@ public final class LayerNorm implements Norm {
 
     /** A layer over {@code dim} features with {@code gamma = 1}, {@code beta = 0} and the default epsilon. */
     public LayerNorm(int dim) {
-        this(ones(Shapes.positive(dim, "dim")), Tensor.zeros(dim), DEFAULT_EPS);
+        this(Shapes.ones(Shapes.positive(dim, "dim")), Tensor.zeros(dim), DEFAULT_EPS);
     }
 
     /**
@@ -54,11 +54,6 @@ public final class LayerNorm implements Norm {
         this.eps = eps;
     }
 
-    private static Tensor ones(int dim) {
-        float[] g = new float[dim];
-        java.util.Arrays.fill(g, 1f);
-        return Tensor.of(g, dim);
-    }
 
     /** The normalised dimension {@code E}. */
     @Override
@@ -102,13 +97,7 @@ public final class LayerNorm implements Norm {
         float[] in = x.data();
         float[] out = new float[in.length];
         int rows = in.length / dim;
-        if (engine != null && rows > 1 && in.length >= PARALLEL_THRESHOLD) {
-            engine.parallelFor(rows, r -> row(in, out, r));
-        } else {
-            for (int r = 0; r < rows; r++) {
-                row(in, out, r);
-            }
-        }
+        Shapes.forEachRow(engine, rows, in.length, PARALLEL_THRESHOLD, r -> row(in, out, r));
         return Tensor.of(out, x.shape());
     }
 

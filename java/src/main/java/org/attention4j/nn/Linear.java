@@ -131,13 +131,7 @@ public final class Linear {
      * work is large enough.
      */
     void apply(AttentionEngine engine, float[] x, int rows, float[] y) {
-        if (engine != null && rows > 1 && (long) rows * in * out >= PARALLEL_THRESHOLD) {
-            engine.parallelFor(rows, r -> row(x, r, y));
-        } else {
-            for (int r = 0; r < rows; r++) {
-                row(x, r, y);
-            }
-        }
+        Shapes.forEachRow(engine, rows, (long) rows * in * out, PARALLEL_THRESHOLD, r -> row(x, r, y));
     }
 
     private void row(float[] x, int r, float[] y) {

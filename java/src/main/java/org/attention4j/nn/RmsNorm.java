@@ -40,13 +40,7 @@ public final class RmsNorm implements Norm {
 
     /** A layer over {@code dim} features with weight 1. */
     public RmsNorm(int dim) {
-        this(ones(Shapes.positive(dim, "dim")), DEFAULT_EPS);
-    }
-
-    private static Tensor ones(int n) {
-        float[] a = new float[n];
-        java.util.Arrays.fill(a, 1f);
-        return Tensor.of(a, n);
+        this(Shapes.ones(Shapes.positive(dim, "dim")), DEFAULT_EPS);
     }
 
     @Override
@@ -70,13 +64,7 @@ public final class RmsNorm implements Norm {
         float[] in = x.data();
         float[] out = new float[in.length];
         int rows = in.length / dim;
-        if (engine != null && rows > 1 && in.length >= PARALLEL_THRESHOLD) {
-            engine.parallelFor(rows, r -> row(in, out, r));
-        } else {
-            for (int r = 0; r < rows; r++) {
-                row(in, out, r);
-            }
-        }
+        Shapes.forEachRow(engine, rows, in.length, PARALLEL_THRESHOLD, r -> row(in, out, r));
         return Tensor.of(out, x.shape());
     }
 

@@ -2,6 +2,7 @@ package org.attention4j.nn;
 
 import java.util.Objects;
 
+import org.attention4j.AttentionEngine;
 import org.attention4j.Tensor;
 
 /** Argument checks shared by the layers, so that every message names the argument and its shape the same way. */
@@ -42,5 +43,27 @@ final class Shapes {
             throw new IllegalArgumentException(name + " must be >= 1, got " + value);
         }
         return value;
+    }
+
+    /** A tensor {@code [n]} of ones (a norm's initial scale). */
+    static Tensor ones(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 1f);
+        return Tensor.of(a, n);
+    }
+
+    /**
+     * {@code row(r)} for every row: on {@code engine}'s workers ({@link AttentionEngine#parallelFor}) when there is
+     * an engine, more than one row and at least {@code threshold} units of work, else on the calling thread.
+     */
+    static void forEachRow(AttentionEngine engine, int rows, long work, long threshold,
+            java.util.function.IntConsumer row) {
+        if (engine != null && rows > 1 && work >= threshold) {
+            engine.parallelFor(rows, row);
+        } else {
+            for (int r = 0; r < rows; r++) {
+                row.accept(r);
+            }
+        }
     }
 }

@@ -334,17 +334,11 @@ public final class TransformerBlock {
             Linear l1 = Linear.random(embedDim, hidden, bias, root.split());
             Linear l2 = Linear.random(hidden, embedDim, bias, root.split());
             Linear g = gated ? Linear.random(embedDim, hidden, bias, root.split()) : null;
-            Norm n1 = rms ? new RmsNorm(ones(embedDim), eps)
-                    : new LayerNorm(ones(embedDim), Tensor.zeros(embedDim), eps);
-            Norm n2 = rms ? new RmsNorm(ones(embedDim), eps)
-                    : new LayerNorm(ones(embedDim), Tensor.zeros(embedDim), eps);
+            Norm n1 = rms ? new RmsNorm(Shapes.ones(embedDim), eps)
+                    : new LayerNorm(Shapes.ones(embedDim), Tensor.zeros(embedDim), eps);
+            Norm n2 = rms ? new RmsNorm(Shapes.ones(embedDim), eps)
+                    : new LayerNorm(Shapes.ones(embedDim), Tensor.zeros(embedDim), eps);
             return new TransformerBlock(n1, mha, n2, new Mlp(l1, g, l2, activation), placement);
-        }
-
-        private static Tensor ones(int n) {
-            float[] a = new float[n];
-            java.util.Arrays.fill(a, 1f);
-            return Tensor.of(a, n);
         }
     }
 }

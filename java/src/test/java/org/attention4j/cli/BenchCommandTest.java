@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +14,6 @@ import org.attention4j.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import picocli.CommandLine;
 
 /** {@code bench} in-process: the table, the progress lines, {@code --inputs}, and bad options refused. */
 class BenchCommandTest {
@@ -27,15 +24,10 @@ class BenchCommandTest {
     private String err;
 
     private int run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter o = new StringWriter();
-        StringWriter e = new StringWriter();
-        cl.setOut(new PrintWriter(o, true));
-        cl.setErr(new PrintWriter(e, true));
-        int rc = cl.execute(args);
-        out = o.toString();
-        err = e.toString();
-        return rc;
+        CliRun r = CliRun.of(args);
+        out = r.out();
+        err = r.err();
+        return r.code();
     }
 
     private List<String[]> rows() {
