@@ -16,7 +16,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * logback's own default of every DEBUG line of every library on standard output.
  *
  * <p>In code rather than in an XML file: parsing one loads about 500 classes (logback's Joran and the JDK's XML
- * parser), a tenth of a second of every CLI start. Logback runs service configurators before it looks for
+ * parser; {@code docs/benchmarks/cli_startup.txt}). Logback runs service configurators before it looks for
  * configuration files, so this one steps aside (lets the next run) whenever the user configured logback: the
  * {@code logback.configurationFile} property or a {@code logback-test.xml} / {@code logback.xml} on the classpath.
  */

@@ -54,7 +54,8 @@ final class KvLayout {
     /**
      * Per key, whether its value row holds NaN or an infinity; null when every value row in use is finite. Scanned
      * on the first call only: the tiles first run as if all were finite and ask only when their accumulator came
-     * out non-finite (QueryTile), since a pass over V cost a sixth of a decode step, which reads K and V once.
+     * out non-finite (QueryTile), since a pass over V cost a sixth of a decode step, which reads K and V once
+     * ({@code docs/benchmarks/cpu_profile.txt}).
      */
     synchronized boolean[] valueNonFinite() {
         if (scanned) {

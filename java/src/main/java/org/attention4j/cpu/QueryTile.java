@@ -364,8 +364,8 @@ final class QueryTile {
             OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d);
         }
         if (!inside) {
-            // Key by key, along each key's row of scores: row by row, the stores strode across cnt arrays (7% of
-            // a causal 77-query call in a JFR profile). Key j is visible to row r when lo[r] <= j < hi[r].
+            // Key by key, along each key's row of scores: row by row, the stores strode across cnt arrays. Key j
+            // is visible to row r when lo[r] <= j < hi[r].
             int[] lo = blk.lo;
             int[] hi = blk.hi;
             for (int jj = 0; jj < cnt; jj++) {

@@ -372,7 +372,7 @@ final class VectorTileOps extends TileOps {
         int np = (n + L - 1) / L * L;
         // The last, partial vector of rows is gathered whole too: the staging holds np rows (past row n whatever
         // an earlier tile left, finite or not), and those lanes are zeroed below. A scalar loop over the last
-        // rows cost as much as the gathers of all the others (11% of a 77-query call in a JFR profile).
+        // rows cost about as much as the gathers of all the others (bench/cpu_profile.sh on a 77-query call).
         for (int r = 0; r < np; r += L) {
             for (int c = 0; c < d; c++) {
                 FloatVector x = FloatVector.fromArray(S, st, r * d + c, map, 0);
@@ -419,8 +419,7 @@ final class VectorTileOps extends TileOps {
     @Override
     boolean allFinite(float[] x, int from, int to) {
         // x * 0 is 0 for every finite x and NaN for NaN or an infinity; NaN survives the sums. Four sums, so
-        // that the adds do not wait on one another (one chain ran at a quarter of the load rate: 2.5% of a ViT
-        // call in a JFR profile).
+        // that the adds do not wait on one another (one chain of adds cannot keep up with the loads).
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
