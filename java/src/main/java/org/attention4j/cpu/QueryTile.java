@@ -63,6 +63,12 @@ final class QueryTile {
         final float[] raw;
         final int[] lo;
         final int[] hi;
+        /**
+         * Per row (padding rows included), the keys of the current tile it sees, {@code [spanLo, spanHi)} relative
+         * to the tile, empty as {@code [0, 0)}: set for tiles that are not wholly inside every row's span.
+         */
+        final int[] spanLo;
+        final int[] spanHi;
         /** Query head and query index of each row. */
         final int[] rowHead;
         final int[] rowQuery;
@@ -96,6 +102,8 @@ final class QueryTile {
             raw = new float[cap];
             lo = new int[cap];
             hi = new int[cap];
+            spanLo = new int[cap];
+            spanHi = new int[cap];
             rowHead = new int[cap];
             rowQuery = new int[cap];
             rowBase = new int[cap];
@@ -234,8 +242,11 @@ final class QueryTile {
                 OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
             }
             int x = 0;
+            // The kernels may skip the work of keys that rows cannot see (their weights are exactly 0).
+            int[] sLo = inside ? null : blk.spanLo;
+            int[] sHi = inside ? null : blk.spanHi;
             if (!anyNonFinite(bad, j0, cnt)) {
-                OPS.expAndSum(blk.p, cnt, blk.shift, blk.l, blk.scratch, np);
+                OPS.expAndSum(blk.p, cnt, blk.shift, blk.l, blk.scratch, np, sLo, sHi);
                 for (int jj = 0; jj < cnt; jj++) {
                     blk.keys[jj] = jj;
                     blk.vo[jj] = vBase + (j0 + jj) * dv;
@@ -263,7 +274,10 @@ final class QueryTile {
             if (blk.byRow) {
                 OPS.accumulateByRow(blk.p, blk.keys, blk.vo, x, v, blk.orow, n, dv);
             } else if (blk.rowOut) {
-                OPS.accumulateRows(blk.p, blk.keys, blk.vo, x, v, blk.orow, np, dv);
+                // Spans only where keys[x] == x (every key finite): the rows' spans then hold in x too.
+                boolean finite = x == cnt;
+                OPS.accumulateRows(blk.p, blk.keys, blk.vo, x, v, blk.orow, np, dv, finite ? sLo : null,
+                        finite ? sHi : null);
             } else {
                 OPS.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, np, dv);
             }
@@ -360,23 +374,24 @@ final class QueryTile {
         }
         if (blk.byRow) {
             OPS.scoresByRow(blk.qrow, n, kv.k, blk.ko, cnt, cs.d, blk.p);
-        } else {
-            OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d);
+        } else if (inside) {
+            OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d, null, null);
         }
         if (!inside) {
-            // Key by key, along each key's row of scores: row by row, the stores strode across cnt arrays. Key j
-            // is visible to row r when lo[r] <= j < hi[r].
-            int[] lo = blk.lo;
-            int[] hi = blk.hi;
-            for (int jj = 0; jj < cnt; jj++) {
-                int j = j0 + jj;
-                float[] pj = blk.p[jj];
-                for (int r = 0; r < n; r++) {
-                    if (j < lo[r] || j >= hi[r]) {
-                        pj[r] = Float.NEGATIVE_INFINITY;
-                    }
-                }
+            // Key j is visible to row r when lo[r] <= j < hi[r]. Padding rows see none, so that no entry the
+            // kernels skip stays unmasked.
+            int[] sLo = blk.spanLo;
+            int[] sHi = blk.spanHi;
+            for (int r = 0; r < blk.np; r++) {
+                int a = r < n ? Math.max(blk.lo[r] - j0, 0) : 0;
+                int z = r < n ? Math.min(blk.hi[r] - j0, cnt) : 0;
+                sLo[r] = a < z ? a : 0;
+                sHi[r] = a < z ? z : 0;
             }
+            if (!blk.byRow) {
+                OPS.scores(blk.qt, kv.k, blk.ko, blk.p, cnt, blk.np, cs.d, sLo, sHi);
+            }
+            OPS.maskOutside(blk.p, cnt, sLo, sHi, blk.np);
         }
         if (cs.hasElementRules()) {
             for (int r = 0; r < n; r++) {

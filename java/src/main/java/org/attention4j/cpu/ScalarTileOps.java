@@ -19,7 +19,7 @@ final class ScalarTileOps extends TileOps {
     }
 
     @Override
-    void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d) {
+    void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d, int[] lo, int[] hi) {
         Kernels.scores(qt, k, ko, p, cnt, n, d);
     }
 
@@ -48,7 +48,7 @@ final class ScalarTileOps extends TileOps {
     }
 
     @Override
-    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n) {
+    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n, int[] lo, int[] hi) {
         for (int jj = 0; jj < cnt; jj++) {
             FastExp.expShifted(p[jj], shift, scratch, n);
             Kernels.addInto(l, p[jj], n);
@@ -126,7 +126,8 @@ final class ScalarTileOps extends TileOps {
     }
 
     @Override
-    void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv) {
+    void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv,
+            int[] lo, int[] hi) {
         accumulateByRow(p, keys, vo, count, v, o, n, dv);
     }
 

@@ -21,8 +21,25 @@ abstract class TileOps {
     /** A short name for logs and benchmark headers, e.g. {@code "vector (512-bit)"}. */
     abstract String describe();
 
-    /** {@code p[jj][r] = sum_c k[ko[jj] + c] * qt[c][r]} for {@code jj < cnt}, {@code r < n}. */
-    abstract void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d);
+    /**
+     * {@code p[jj][r] = sum_c k[ko[jj] + c] * qt[c][r]} for {@code jj < cnt}, {@code r < n}. With spans
+     * ({@code lo, hi} not null: row {@code r} sees keys {@code lo[r] <= jj < hi[r]}, an empty span for a row
+     * that sees none, padding rows included), a kind may leave unwritten the entries of keys that no row of a
+     * block of rows sees; {@link #maskOutside} then masks them.
+     */
+    abstract void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d, int[] lo, int[] hi);
+
+    /** {@code p[jj][r] = -inf} where {@code jj < lo[r]} or {@code jj >= hi[r]}, for {@code jj < cnt}, {@code r < n}. */
+    void maskOutside(float[][] p, int cnt, int[] lo, int[] hi, int n) {
+        for (int jj = 0; jj < cnt; jj++) {
+            float[] pj = p[jj];
+            for (int r = 0; r < n; r++) {
+                if (jj < lo[r] || jj >= hi[r]) {
+                    pj[r] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+    }
 
     /** {@code ot[c][r] += sum_x v[vo[x] + c] * p[keys[x]][r]} for {@code x < count}, {@code c < dv}. */
     abstract void accumulate(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot, int n, int dv);
@@ -45,9 +62,12 @@ abstract class TileOps {
             float[][] ot, int n, int dv);
 
     /**
-     * {@code p[jj][r] = e^(p[jj][r] - shift[r])} and {@code l[r] += p[jj][r]}, for {@code jj < cnt}.
+     * {@code p[jj][r] = e^(p[jj][r] - shift[r])} and {@code l[r] += p[jj][r]}, for {@code jj < cnt}. With spans
+     * (as in {@link #scores}; entries outside them are {@code -inf}), a kind may write the 0 of keys that no row
+     * of a block of rows sees without computing it.
      */
-    abstract void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n);
+    abstract void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n, int[] lo,
+            int[] hi);
 
     /**
      * {@code s[r] = e^(s[r] - shift[r])}, in place, accurate down to float's normal range ({@code 2^-126}), 0
@@ -93,10 +113,12 @@ abstract class TileOps {
 
     /**
      * {@code o[r*dv + c] += sum_x p[keys[x]][r] * v[vo[x] + c]} for {@code r < n}, {@code c < dv}; {@code n} is a
-     * multiple of {@link #lanes()} (rows past the tile's own are padding whose results nobody reads).
+     * multiple of {@link #lanes()} (rows past the tile's own are padding whose results nobody reads). With spans
+     * ({@code lo, hi} not null, as in {@link #scores}, indexed by {@code x}), a kind may skip the keys no row of a
+     * block of rows sees: their weights must be 0 there.
      */
     abstract void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n,
-            int dv);
+            int dv, int[] lo, int[] hi);
 
     /** {@code o[r*dv + c] *= f[r]} for {@code r < n}, {@code c < dv}; rows with {@code f[r] == 1} are left alone. */
     abstract void scaleRows(float[] o, float[] f, int n, int dv);

@@ -2,6 +2,7 @@ package org.attention4j.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorTileOps extends TileOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
     private static final float MAGIC_BIASED = 0x1.8p23f + 127f;
     private static final float LOG2E = 1.4426950408889634f;
     /** ln 2 in two parts: the first with few enough bits that {@code k * LN2_HI} is exact for any |k| <= 2^15. */
@@ -48,47 +50,86 @@ final class VectorTileOps extends TileOps {
     private static final int WIDE = L >= 16 ? 8 : 4;
 
     @Override
-    void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d) {
+    void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d, int[] lo, int[] hi) {
+        if (lo == null) {
+            scoreBlock(qt, k, ko, p, 0, cnt, 0, n, d);
+            return;
+        }
+        // Blocks of two row vectors over the keys their rows can see (2 x 8 keeps the FMA units as busy as 4 x 6);
+        // two neighbours that see the same keys run as one block of four.
         int r = 0;
+        while (r < n) {
+            int rows = Math.min(2 * L, n - r);
+            long s = span(lo, hi, r, rows, cnt);
+            if (rows == 2 * L && r + 4 * L <= n && span(lo, hi, r + 2 * L, 2 * L, cnt) == s) {
+                rows = 4 * L;
+            }
+            if (from(s) < to(s)) {
+                scoreBlock(qt, k, ko, p, from(s), to(s), r, r + rows, d);
+            }
+            r += rows;
+        }
+    }
+
+    /** {@code p[jj][r]} for keys {@code jj} in {@code [j0, j1)} and rows {@code [r0, r1)} (multiples of L). */
+    private static void scoreBlock(float[][] qt, float[] k, int[] ko, float[][] p, int j0, int j1, int r0, int r1,
+            int d) {
+        int r = r0;
         if (WIDE == 8) {
-            for (; r + 4 * L <= n; r += 4 * L) {
-                int jj = 0;
-                for (; jj + 6 <= cnt; jj += 6) {
+            for (; r + 4 * L <= r1; r += 4 * L) {
+                int jj = j0;
+                for (; jj + 6 <= j1; jj += 6) {
                     VectorScoreKernels.scores4x6(qt, k, ko, p, jj, r, d);
                 }
-                for (; jj + 4 <= cnt; jj += 4) {
+                for (; jj + 4 <= j1; jj += 4) {
                     VectorScoreKernels.scores4x4(qt, k, ko, p, jj, r, d);
                 }
-                for (; jj < cnt; jj++) {
+                for (; jj < j1; jj++) {
                     VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r, d);
                     VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r + 2 * L, d);
                 }
             }
         }
-        for (; r + 2 * L <= n; r += 2 * L) {
-            int jj = 0;
+        for (; r + 2 * L <= r1; r += 2 * L) {
+            int jj = j0;
             if (WIDE == 8) {
-                for (; jj + 8 <= cnt; jj += 8) {
+                for (; jj + 8 <= j1; jj += 8) {
                     VectorScoreKernels.scores2x8(qt, k, ko, p, jj, r, d);
                 }
             }
-            for (; jj + 4 <= cnt; jj += 4) {
+            for (; jj + 4 <= j1; jj += 4) {
                 VectorScoreKernels.scores2x4(qt, k, ko, p, jj, r, d);
             }
-            for (; jj < cnt; jj++) {
+            for (; jj < j1; jj++) {
                 VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r, d);
             }
         }
-        for (; r < n; r += L) {
-            int jj = 0;
-            for (; jj + 8 <= cnt; jj += 8) {
+        for (; r < r1; r += L) {
+            int jj = j0;
+            for (; jj + 8 <= j1; jj += 8) {
                 VectorScoreKernels.scores1x8(qt, k, ko, p, jj, r, d);
             }
-            for (; jj + 4 <= cnt; jj += 4) {
+            for (; jj + 4 <= j1; jj += 4) {
                 VectorScoreKernels.scores1x4(qt, k, ko, p, jj, r, d);
             }
-            for (; jj < cnt; jj++) {
+            for (; jj < j1; jj++) {
                 VectorScoreKernels.scores1x1(qt, k, ko, p, jj, r, d);
+            }
+        }
+    }
+
+    @Override
+    void maskOutside(float[][] p, int cnt, int[] lo, int[] hi, int n) {
+        // Spans as floats (exact: tiles hold far fewer than 2^24 keys), so the compares make float masks directly.
+        FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int r = 0; r < n; r += L) {
+            FloatVector a = (FloatVector) IntVector.fromArray(IS, lo, r).castShape(S, 0);
+            FloatVector z = (FloatVector) IntVector.fromArray(IS, hi, r).castShape(S, 0);
+            for (int jj = 0; jj < cnt; jj++) {
+                FloatVector j = FloatVector.broadcast(S, jj);
+                VectorMask<Float> out = j.lt(a).or(j.compare(VectorOperators.GE, z));
+                float[] pj = p[jj];
+                FloatVector.fromArray(S, pj, r).blend(ninf, out).intoArray(pj, r);
             }
         }
     }
@@ -148,7 +189,8 @@ final class VectorTileOps extends TileOps {
     }
 
     @Override
-    void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv) {
+    void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv,
+            int[] lo, int[] hi) {
         if (count == 0) {
             return;
         }
@@ -168,36 +210,71 @@ final class VectorTileOps extends TileOps {
             int c2 = column(g + 2, dv);
             int c3 = column(g + 3, dv);
             int r = 0;
+            // Each block of rows runs over the keys its rows can see only ("span"): the others weigh exactly 0.
             switch (w) {
                 case 4 -> {
                     for (; r + 6 <= n; r += 6) {
-                        VectorValueRowKernels.rows6x4(p, keys, vo, count, v, o, r, dv, c0, c1, c2, c3);
+                        long s = span(lo, hi, r, 6, count);
+                        VectorValueRowKernels.rows6x4(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2, c3);
                     }
                     for (; r + 4 <= n; r += 4) {
-                        VectorValueRowKernels.rows4x4(p, keys, vo, count, v, o, r, dv, c0, c1, c2, c3);
+                        long s = span(lo, hi, r, 4, count);
+                        VectorValueRowKernels.rows4x4(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2, c3);
                     }
                     for (; r < n; r += 2) {   // n is a multiple of L, so even
-                        VectorValueRowKernels.rows2x4(p, keys, vo, count, v, o, r, dv, c0, c1, c2, c3);
+                        long s = span(lo, hi, r, 2, count);
+                        VectorValueRowKernels.rows2x4(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2, c3);
                     }
                 }
                 case 3 -> {
                     for (; r < n; r += 8) {   // n is a multiple of L = 16
-                        VectorValueRowKernels.rows8x3(p, keys, vo, count, v, o, r, dv, c0, c1, c2);
+                        long s = span(lo, hi, r, 8, count);
+                        VectorValueRowKernels.rows8x3(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2);
                     }
                 }
                 case 2 -> {
                     for (; r < n; r += 8) {
-                        VectorValueRowKernels.rows8x2(p, keys, vo, count, v, o, r, dv, c0, c1);
+                        long s = span(lo, hi, r, 8, count);
+                        VectorValueRowKernels.rows8x2(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1);
                     }
                 }
                 default -> {
                     for (; r < n; r += 8) {
-                        VectorValueRowKernels.rows8x1(p, keys, vo, count, v, o, r, dv, c0);
+                        long s = span(lo, hi, r, 8, count);
+                        VectorValueRowKernels.rows8x1(p, keys, vo, from(s), to(s), v, o, r, dv, c0);
                     }
                 }
             }
             g += w;
         }
+    }
+
+    /**
+     * The union of the spans {@code [lo[i], hi[i])} of rows {@code r .. r+rows)}, within {@code [0, count)}, as
+     * {@code from << 32 | to}; rows with an empty span add nothing; {@code lo} null: all of {@code [0, count)}.
+     * Read with {@link #from} and {@link #to} (an empty union reads as {@code from >= to}).
+     */
+    private static long span(int[] lo, int[] hi, int r, int rows, int count) {
+        if (lo == null) {
+            return count;
+        }
+        int a = count;
+        int z = 0;
+        for (int i = r; i < r + rows; i++) {
+            if (lo[i] < hi[i]) {
+                a = Math.min(a, lo[i]);
+                z = Math.max(z, hi[i]);
+            }
+        }
+        return (long) a << 32 | Math.min(z, count);
+    }
+
+    private static int from(long span) {
+        return (int) (span >>> 32);
+    }
+
+    private static int to(long span) {
+        return (int) span;
     }
 
     /** Where vector {@code i} of a row of {@code dv} columns starts: the last one ends at {@code dv}. */
@@ -325,14 +402,25 @@ final class VectorTileOps extends TileOps {
     }
 
     @Override
-    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n) {
+    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n, int[] lo, int[] hi) {
+        FloatVector zero = FloatVector.zero(S);
         for (int r = 0; r < n; r += L) {
             FloatVector sh = FloatVector.fromArray(S, shift, r);
             FloatVector sum = FloatVector.fromArray(S, l, r);
-            for (int jj = 0; jj < cnt; jj++) {
+            // Outside the span of this vector's rows every score is -inf, so e^s is 0 without computing it.
+            long s = span(lo, hi, r, L, cnt);
+            int a = Math.min(from(s), to(s));
+            int z = to(s);
+            for (int jj = 0; jj < a; jj++) {
+                zero.intoArray(p[jj], r);
+            }
+            for (int jj = a; jj < z; jj++) {
                 FloatVector e = exp(FloatVector.fromArray(S, p[jj], r).sub(sh));
                 e.intoArray(p[jj], r);
                 sum = sum.add(e);
+            }
+            for (int jj = Math.max(z, a); jj < cnt; jj++) {
+                zero.intoArray(p[jj], r);
             }
             sum.intoArray(l, r);
         }

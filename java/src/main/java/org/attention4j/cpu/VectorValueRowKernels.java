@@ -26,7 +26,7 @@ final class VectorValueRowKernels {
     private VectorValueRowKernels() {
     }
 
-    static void rows6x4(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int r0,
+    static void rows6x4(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
             int dv, int c0, int c1, int c2, int c3) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -58,7 +58,7 @@ final class VectorValueRowKernels {
         FloatVector a51 = FloatVector.fromArray(S, o, ob5 + c1);
         FloatVector a52 = FloatVector.fromArray(S, o, ob5 + c2);
         FloatVector a53 = FloatVector.fromArray(S, o, ob5 + c3);
-        for (int x = 0; x < count; x++) {
+        for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
             FloatVector w0 = FloatVector.fromArray(S, v, vb + c0);
@@ -122,7 +122,7 @@ final class VectorValueRowKernels {
         a53.intoArray(o, ob5 + c3);
     }
 
-    static void rows4x4(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int r0,
+    static void rows4x4(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
             int dv, int c0, int c1, int c2, int c3) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -144,7 +144,7 @@ final class VectorValueRowKernels {
         FloatVector a31 = FloatVector.fromArray(S, o, ob3 + c1);
         FloatVector a32 = FloatVector.fromArray(S, o, ob3 + c2);
         FloatVector a33 = FloatVector.fromArray(S, o, ob3 + c3);
-        for (int x = 0; x < count; x++) {
+        for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
             FloatVector w0 = FloatVector.fromArray(S, v, vb + c0);
@@ -190,7 +190,7 @@ final class VectorValueRowKernels {
         a33.intoArray(o, ob3 + c3);
     }
 
-    static void rows2x4(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int r0,
+    static void rows2x4(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
             int dv, int c0, int c1, int c2, int c3) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -202,7 +202,7 @@ final class VectorValueRowKernels {
         FloatVector a11 = FloatVector.fromArray(S, o, ob1 + c1);
         FloatVector a12 = FloatVector.fromArray(S, o, ob1 + c2);
         FloatVector a13 = FloatVector.fromArray(S, o, ob1 + c3);
-        for (int x = 0; x < count; x++) {
+        for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
             FloatVector w0 = FloatVector.fromArray(S, v, vb + c0);
@@ -230,7 +230,7 @@ final class VectorValueRowKernels {
         a13.intoArray(o, ob1 + c3);
     }
 
-    static void rows8x3(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int r0,
+    static void rows8x3(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
             int dv, int c0, int c1, int c2) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -264,7 +264,7 @@ final class VectorValueRowKernels {
         FloatVector a70 = FloatVector.fromArray(S, o, ob7 + c0);
         FloatVector a71 = FloatVector.fromArray(S, o, ob7 + c1);
         FloatVector a72 = FloatVector.fromArray(S, o, ob7 + c2);
-        for (int x = 0; x < count; x++) {
+        for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
             FloatVector w0 = FloatVector.fromArray(S, v, vb + c0);
@@ -329,7 +329,7 @@ final class VectorValueRowKernels {
         a72.intoArray(o, ob7 + c2);
     }
 
-    static void rows8x2(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int r0,
+    static void rows8x2(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
             int dv, int c0, int c1) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -355,7 +355,7 @@ final class VectorValueRowKernels {
         FloatVector a61 = FloatVector.fromArray(S, o, ob6 + c1);
         FloatVector a70 = FloatVector.fromArray(S, o, ob7 + c0);
         FloatVector a71 = FloatVector.fromArray(S, o, ob7 + c1);
-        for (int x = 0; x < count; x++) {
+        for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
             FloatVector w0 = FloatVector.fromArray(S, v, vb + c0);
@@ -403,7 +403,7 @@ final class VectorValueRowKernels {
         a71.intoArray(o, ob7 + c1);
     }
 
-    static void rows8x1(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int r0,
+    static void rows8x1(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
             int dv, int c0) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -421,7 +421,7 @@ final class VectorValueRowKernels {
         FloatVector a50 = FloatVector.fromArray(S, o, ob5 + c0);
         FloatVector a60 = FloatVector.fromArray(S, o, ob6 + c0);
         FloatVector a70 = FloatVector.fromArray(S, o, ob7 + c0);
-        for (int x = 0; x < count; x++) {
+        for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
             FloatVector w0 = FloatVector.fromArray(S, v, vb + c0);

@@ -204,7 +204,7 @@ class TileOpsTest {
             o[i] = (float) r.nextGaussian();
         }
         float[] o0 = o.clone();
-        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv);
+        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv, null, null);
         for (int i = 0; i < rows; i++) {
             for (int c = 0; c < dv; c++) {
                 double acc = o0[i * dv + c];
@@ -233,6 +233,97 @@ class TileOpsTest {
                 assertEquals(o[i * dv + c] * f[i], out[base[i] + c], "writeRows row " + i + " col " + c);
             }
             assertTrue(Float.isNaN(out[base[i] - 1]), "writeRows wrote outside row " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"77, 64, 77", "80, 40, 120", "64, 64, 120", "97, 59, 33", "16, 128, 7", "200, 80, 102"})
+    void spansSkipOnlyWhatTheMaskRemoves(int rows, int d, int cnt) {
+        // Per-row spans as causal, sliding-window and fully masked rows make them; the span-limited scores and
+        // values, after maskOutside, must equal the full computation masked. Skipped entries start as NaN.
+        Random r = new Random(rows * 131L + d * 17L + cnt);
+        int np = padded(rows);
+        int[] lo = new int[np];
+        int[] hi = new int[np];
+        for (int i = 0; i < rows; i++) {
+            int diag = i * cnt / rows + 1;                      // causal: keys up to the row's diagonal
+            lo[i] = i % 5 == 4 ? Math.max(0, diag - 9) : 0;     // some rows a window of 9 keys
+            hi[i] = Math.min(diag, cnt);
+            if (i % 11 == 10) {
+                lo[i] = 0;                                      // a row that sees nothing in this tile
+                hi[i] = 0;
+            }
+        }
+        float[][] qt = new float[d][np];
+        for (float[] row : qt) {
+            for (int i = 0; i < rows; i++) {
+                row[i] = (float) r.nextGaussian();
+            }
+        }
+        float[] k = new float[cnt * d];
+        int[] ko = new int[cnt];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) r.nextGaussian();
+        }
+        for (int j = 0; j < cnt; j++) {
+            ko[j] = (cnt - 1 - j) * d;
+        }
+        float[][] p = new float[cnt][np];
+        float[][] full = new float[cnt][np];
+        for (float[] row : p) {
+            java.util.Arrays.fill(row, Float.NaN);
+        }
+        OPS.scores(qt, k, ko, full, cnt, np, d, null, null);
+        OPS.scores(qt, k, ko, p, cnt, np, d, lo, hi);
+        OPS.maskOutside(p, cnt, lo, hi, np);
+        for (int j = 0; j < cnt; j++) {
+            for (int i = 0; i < np; i++) {
+                boolean seen = j >= lo[i] && j < hi[i];
+                float want = seen ? full[j][i] : Float.NEGATIVE_INFINITY;
+                assertEquals(want, p[j][i], "score of key " + j + " row " + i);
+            }
+        }
+        // The exponentials and row sums equal those of the full pass, masked keys included (0): the value kernels'
+        // blocks of rows straddle the blocks a kind skips by.
+        float[][] e = new float[cnt][];
+        float[][] eFull = new float[cnt][];
+        for (int j = 0; j < cnt; j++) {
+            e[j] = p[j].clone();
+            eFull[j] = p[j].clone();
+        }
+        float[] shift = new float[np];
+        float[] l = new float[np];
+        float[] lFull = new float[np];
+        java.util.Arrays.fill(shift, 2f);
+        OPS.expAndSum(eFull, cnt, shift, lFull, new float[np], np, null, null);
+        OPS.expAndSum(e, cnt, shift, l, new float[np], np, lo, hi);
+        for (int i = 0; i < rows; i++) {
+            assertEquals(lFull[i], l[i], 1e-6f * lFull[i], "row sum " + i);
+            for (int j = 0; j < cnt; j++) {
+                assertEquals(eFull[j][i], e[j][i], "e^s of key " + j + " row " + i);
+            }
+        }
+        // Weights 0 outside the spans (as e^-inf), values accumulated with and without the spans.
+        int dv = d;
+        float[] v = new float[cnt * dv];
+        int[] keys = new int[cnt];
+        int[] vo = new int[cnt];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        for (int x = 0; x < cnt; x++) {
+            keys[x] = x;
+            vo[x] = x * dv;
+            for (int i = 0; i < np; i++) {
+                p[x][i] = p[x][i] == Float.NEGATIVE_INFINITY ? 0f : r.nextFloat();
+            }
+        }
+        float[] o = new float[np * dv];
+        float[] oFull = new float[np * dv];
+        OPS.accumulateRows(p, keys, vo, cnt, v, oFull, np, dv, null, null);
+        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv, lo, hi);
+        for (int i = 0; i < rows * dv; i++) {
+            assertEquals(oFull[i], o[i], 1e-6f * (1 + Math.abs(oFull[i])), "accumulator element " + i);
         }
     }
 }
