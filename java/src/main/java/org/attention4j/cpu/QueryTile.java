@@ -47,6 +47,8 @@ final class QueryTile {
         boolean byRow;
         /** Whether this tile accumulates into {@link #orow} (else into {@link #ot}). */
         boolean rowOut;
+        /** Whether {@link #orow} holds nothing of this tile yet (see {@link #resetState}). */
+        boolean unwritten;
         /**
          * Row-major staging of the tile's query rows and output rows: rows move between the tensors and this
          * buffer by {@code System.arraycopy} (sequential, prefetched), and are transposed here, in L1; the
@@ -128,15 +130,23 @@ final class QueryTile {
             b.np = np;
             b.byRow = n <= OPS.maxRowMajorRows();
             b.rowOut = b.byRow || OPS.rowMajorAccumulator(dv);
-            b.resetState();
+            b.resetState(true);
             return b;
         }
 
-        /** The online softmax's state and the accumulator as before the first key tile. */
-        void resetState() {
+        /**
+         * The online softmax's state and the accumulator as before the first key tile. {@code lazy}: a row-major
+         * accumulator of many rows is not cleared but marked {@link #unwritten}, and the first key tile's value
+         * kernels write it as if it were 0.
+         */
+        void resetState(boolean lazy) {
             Arrays.fill(m, 0, np, Float.NEGATIVE_INFINITY);
             Arrays.fill(shift, 0, np, -Float.MAX_VALUE);   // rescale may leave a row's shift as it finds it
             Arrays.fill(l, 0, np, 0f);
+            unwritten = lazy && rowOut && !byRow;
+            if (unwritten) {
+                return;
+            }
             if (rowOut) {
                 Arrays.fill(orow, 0, (byRow ? n : np) * dv, 0f);
             } else {
@@ -206,7 +216,7 @@ final class QueryTile {
         if (!blk.accumulatorFinite()) {
             boolean[] bad = kv.valueNonFinite();
             if (bad != null) {
-                blk.resetState();
+                blk.resetState(false);
                 keyTiles(cs, kv, blk, b, tileLo, tileHi, maxLo, minHi, bad);
             }
         }
@@ -277,12 +287,16 @@ final class QueryTile {
                 // Spans only where keys[x] == x (every key finite): the rows' spans then hold in x too.
                 boolean finite = x == cnt;
                 OPS.accumulateRows(blk.p, blk.keys, blk.vo, x, v, blk.orow, np, dv, finite ? sLo : null,
-                        finite ? sHi : null);
+                        finite ? sHi : null, blk.unwritten);
+                blk.unwritten = false;
             } else {
                 OPS.accumulate(blk.p, blk.keys, blk.vo, x, v, blk.ot, np, dv);
             }
         }
-
+        if (blk.unwritten) {   // no key tile at all: no row sees a key
+            Arrays.fill(blk.orow, 0, np * dv, 0f);
+            blk.unwritten = false;
+        }
     }
 
     /** One key whose value row holds NaN or an infinity, into whichever accumulator the tile uses. */

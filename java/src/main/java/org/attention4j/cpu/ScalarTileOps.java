@@ -127,7 +127,10 @@ final class ScalarTileOps extends TileOps {
 
     @Override
     void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv,
-            int[] lo, int[] hi) {
+            int[] lo, int[] hi, boolean fresh) {
+        if (fresh) {
+            Arrays.fill(o, 0, n * dv, 0f);
+        }
         accumulateByRow(p, keys, vo, count, v, o, n, dv);
     }
 

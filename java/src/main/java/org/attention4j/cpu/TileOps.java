@@ -115,10 +115,11 @@ abstract class TileOps {
      * {@code o[r*dv + c] += sum_x p[keys[x]][r] * v[vo[x] + c]} for {@code r < n}, {@code c < dv}; {@code n} is a
      * multiple of {@link #lanes()} (rows past the tile's own are padding whose results nobody reads). With spans
      * ({@code lo, hi} not null, as in {@link #scores}, indexed by {@code x}), a kind may skip the keys no row of a
-     * block of rows sees: their weights must be 0 there.
+     * block of rows sees: their weights must be 0 there. {@code fresh}: {@code o} holds nothing yet and is
+     * written as if it were 0 (no clearing pass needed).
      */
     abstract void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n,
-            int dv, int[] lo, int[] hi);
+            int dv, int[] lo, int[] hi, boolean fresh);
 
     /** {@code o[r*dv + c] *= f[r]} for {@code r < n}, {@code c < dv}; rows with {@code f[r] == 1} are left alone. */
     abstract void scaleRows(float[] o, float[] f, int n, int dv);

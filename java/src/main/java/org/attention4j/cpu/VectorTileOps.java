@@ -190,11 +190,11 @@ final class VectorTileOps extends TileOps {
 
     @Override
     void accumulateRows(float[][] p, int[] keys, int[] vo, int count, float[] v, float[] o, int n, int dv,
-            int[] lo, int[] hi) {
-        if (count == 0) {
-            return;
-        }
-        if (!rowMajorAccumulator(dv)) {
+            int[] lo, int[] hi, boolean fresh) {
+        if (!rowMajorAccumulator(dv) || count == 0) {
+            if (fresh) {
+                java.util.Arrays.fill(o, 0, n * dv, 0f);
+            }
             VectorRowKernels.accumulate(p, keys, vo, count, v, o, n, dv);   // correct for any shape, not tuned
             return;
         }
@@ -215,33 +215,33 @@ final class VectorTileOps extends TileOps {
                 case 4 -> {
                     for (; r + 6 <= n; r += 6) {
                         long s = span(lo, hi, r, 6, count);
-                        VectorValueRowKernels.rows6x4(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2, c3);
+                        VectorValueRowKernels.rows6x4(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2, c3);
                     }
                     for (; r + 4 <= n; r += 4) {
                         long s = span(lo, hi, r, 4, count);
-                        VectorValueRowKernels.rows4x4(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2, c3);
+                        VectorValueRowKernels.rows4x4(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2, c3);
                     }
                     for (; r < n; r += 2) {   // n is a multiple of L, so even
                         long s = span(lo, hi, r, 2, count);
-                        VectorValueRowKernels.rows2x4(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2, c3);
+                        VectorValueRowKernels.rows2x4(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2, c3);
                     }
                 }
                 case 3 -> {
                     for (; r < n; r += 8) {   // n is a multiple of L = 16
                         long s = span(lo, hi, r, 8, count);
-                        VectorValueRowKernels.rows8x3(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1, c2);
+                        VectorValueRowKernels.rows8x3(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2);
                     }
                 }
                 case 2 -> {
                     for (; r < n; r += 8) {
                         long s = span(lo, hi, r, 8, count);
-                        VectorValueRowKernels.rows8x2(p, keys, vo, from(s), to(s), v, o, r, dv, c0, c1);
+                        VectorValueRowKernels.rows8x2(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1);
                     }
                 }
                 default -> {
                     for (; r < n; r += 8) {
                         long s = span(lo, hi, r, 8, count);
-                        VectorValueRowKernels.rows8x1(p, keys, vo, from(s), to(s), v, o, r, dv, c0);
+                        VectorValueRowKernels.rows8x1(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0);
                     }
                 }
             }

@@ -17,6 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the same order, so the two stores write identical values. That holds within one call only, which is why
  * {@link VectorTileOps#accumulateRows} always puts the last two vectors in the same block.
  *
+ * <p>A {@code fresh} call (a tile's first key tile) starts the accumulators at 0 instead of loading them, so the
+ * accumulator needs no clearing pass before the tile.
+ *
  * <p>The kernels are written out in full because C2 keeps named {@code FloatVector} locals in registers but not
  * the elements of an array of them.
  */
@@ -26,7 +29,13 @@ final class VectorValueRowKernels {
     private VectorValueRowKernels() {
     }
 
-    static void rows6x4(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
+    /** An accumulator's first value: 0 when it is {@code fresh} (its memory holds nothing yet), else its value. */
+    private static FloatVector start(boolean fresh, float[] o, int i) {
+        return fresh ? FloatVector.zero(S) : FloatVector.fromArray(S, o, i);
+    }
+
+    static void rows6x4(float[][] p, int[] keys, int[] vo, int from, int to, boolean fresh, float[] v, float[] o,
+            int r0,
             int dv, int c0, int c1, int c2, int c3) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -34,30 +43,30 @@ final class VectorValueRowKernels {
         int ob3 = (r0 + 3) * dv;
         int ob4 = (r0 + 4) * dv;
         int ob5 = (r0 + 5) * dv;
-        FloatVector a00 = FloatVector.fromArray(S, o, ob0 + c0);
-        FloatVector a01 = FloatVector.fromArray(S, o, ob0 + c1);
-        FloatVector a02 = FloatVector.fromArray(S, o, ob0 + c2);
-        FloatVector a03 = FloatVector.fromArray(S, o, ob0 + c3);
-        FloatVector a10 = FloatVector.fromArray(S, o, ob1 + c0);
-        FloatVector a11 = FloatVector.fromArray(S, o, ob1 + c1);
-        FloatVector a12 = FloatVector.fromArray(S, o, ob1 + c2);
-        FloatVector a13 = FloatVector.fromArray(S, o, ob1 + c3);
-        FloatVector a20 = FloatVector.fromArray(S, o, ob2 + c0);
-        FloatVector a21 = FloatVector.fromArray(S, o, ob2 + c1);
-        FloatVector a22 = FloatVector.fromArray(S, o, ob2 + c2);
-        FloatVector a23 = FloatVector.fromArray(S, o, ob2 + c3);
-        FloatVector a30 = FloatVector.fromArray(S, o, ob3 + c0);
-        FloatVector a31 = FloatVector.fromArray(S, o, ob3 + c1);
-        FloatVector a32 = FloatVector.fromArray(S, o, ob3 + c2);
-        FloatVector a33 = FloatVector.fromArray(S, o, ob3 + c3);
-        FloatVector a40 = FloatVector.fromArray(S, o, ob4 + c0);
-        FloatVector a41 = FloatVector.fromArray(S, o, ob4 + c1);
-        FloatVector a42 = FloatVector.fromArray(S, o, ob4 + c2);
-        FloatVector a43 = FloatVector.fromArray(S, o, ob4 + c3);
-        FloatVector a50 = FloatVector.fromArray(S, o, ob5 + c0);
-        FloatVector a51 = FloatVector.fromArray(S, o, ob5 + c1);
-        FloatVector a52 = FloatVector.fromArray(S, o, ob5 + c2);
-        FloatVector a53 = FloatVector.fromArray(S, o, ob5 + c3);
+        FloatVector a00 = start(fresh, o, ob0 + c0);
+        FloatVector a01 = start(fresh, o, ob0 + c1);
+        FloatVector a02 = start(fresh, o, ob0 + c2);
+        FloatVector a03 = start(fresh, o, ob0 + c3);
+        FloatVector a10 = start(fresh, o, ob1 + c0);
+        FloatVector a11 = start(fresh, o, ob1 + c1);
+        FloatVector a12 = start(fresh, o, ob1 + c2);
+        FloatVector a13 = start(fresh, o, ob1 + c3);
+        FloatVector a20 = start(fresh, o, ob2 + c0);
+        FloatVector a21 = start(fresh, o, ob2 + c1);
+        FloatVector a22 = start(fresh, o, ob2 + c2);
+        FloatVector a23 = start(fresh, o, ob2 + c3);
+        FloatVector a30 = start(fresh, o, ob3 + c0);
+        FloatVector a31 = start(fresh, o, ob3 + c1);
+        FloatVector a32 = start(fresh, o, ob3 + c2);
+        FloatVector a33 = start(fresh, o, ob3 + c3);
+        FloatVector a40 = start(fresh, o, ob4 + c0);
+        FloatVector a41 = start(fresh, o, ob4 + c1);
+        FloatVector a42 = start(fresh, o, ob4 + c2);
+        FloatVector a43 = start(fresh, o, ob4 + c3);
+        FloatVector a50 = start(fresh, o, ob5 + c0);
+        FloatVector a51 = start(fresh, o, ob5 + c1);
+        FloatVector a52 = start(fresh, o, ob5 + c2);
+        FloatVector a53 = start(fresh, o, ob5 + c3);
         for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
@@ -122,28 +131,29 @@ final class VectorValueRowKernels {
         a53.intoArray(o, ob5 + c3);
     }
 
-    static void rows4x4(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
+    static void rows4x4(float[][] p, int[] keys, int[] vo, int from, int to, boolean fresh, float[] v, float[] o,
+            int r0,
             int dv, int c0, int c1, int c2, int c3) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
         int ob2 = (r0 + 2) * dv;
         int ob3 = (r0 + 3) * dv;
-        FloatVector a00 = FloatVector.fromArray(S, o, ob0 + c0);
-        FloatVector a01 = FloatVector.fromArray(S, o, ob0 + c1);
-        FloatVector a02 = FloatVector.fromArray(S, o, ob0 + c2);
-        FloatVector a03 = FloatVector.fromArray(S, o, ob0 + c3);
-        FloatVector a10 = FloatVector.fromArray(S, o, ob1 + c0);
-        FloatVector a11 = FloatVector.fromArray(S, o, ob1 + c1);
-        FloatVector a12 = FloatVector.fromArray(S, o, ob1 + c2);
-        FloatVector a13 = FloatVector.fromArray(S, o, ob1 + c3);
-        FloatVector a20 = FloatVector.fromArray(S, o, ob2 + c0);
-        FloatVector a21 = FloatVector.fromArray(S, o, ob2 + c1);
-        FloatVector a22 = FloatVector.fromArray(S, o, ob2 + c2);
-        FloatVector a23 = FloatVector.fromArray(S, o, ob2 + c3);
-        FloatVector a30 = FloatVector.fromArray(S, o, ob3 + c0);
-        FloatVector a31 = FloatVector.fromArray(S, o, ob3 + c1);
-        FloatVector a32 = FloatVector.fromArray(S, o, ob3 + c2);
-        FloatVector a33 = FloatVector.fromArray(S, o, ob3 + c3);
+        FloatVector a00 = start(fresh, o, ob0 + c0);
+        FloatVector a01 = start(fresh, o, ob0 + c1);
+        FloatVector a02 = start(fresh, o, ob0 + c2);
+        FloatVector a03 = start(fresh, o, ob0 + c3);
+        FloatVector a10 = start(fresh, o, ob1 + c0);
+        FloatVector a11 = start(fresh, o, ob1 + c1);
+        FloatVector a12 = start(fresh, o, ob1 + c2);
+        FloatVector a13 = start(fresh, o, ob1 + c3);
+        FloatVector a20 = start(fresh, o, ob2 + c0);
+        FloatVector a21 = start(fresh, o, ob2 + c1);
+        FloatVector a22 = start(fresh, o, ob2 + c2);
+        FloatVector a23 = start(fresh, o, ob2 + c3);
+        FloatVector a30 = start(fresh, o, ob3 + c0);
+        FloatVector a31 = start(fresh, o, ob3 + c1);
+        FloatVector a32 = start(fresh, o, ob3 + c2);
+        FloatVector a33 = start(fresh, o, ob3 + c3);
         for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
@@ -190,18 +200,19 @@ final class VectorValueRowKernels {
         a33.intoArray(o, ob3 + c3);
     }
 
-    static void rows2x4(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
+    static void rows2x4(float[][] p, int[] keys, int[] vo, int from, int to, boolean fresh, float[] v, float[] o,
+            int r0,
             int dv, int c0, int c1, int c2, int c3) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
-        FloatVector a00 = FloatVector.fromArray(S, o, ob0 + c0);
-        FloatVector a01 = FloatVector.fromArray(S, o, ob0 + c1);
-        FloatVector a02 = FloatVector.fromArray(S, o, ob0 + c2);
-        FloatVector a03 = FloatVector.fromArray(S, o, ob0 + c3);
-        FloatVector a10 = FloatVector.fromArray(S, o, ob1 + c0);
-        FloatVector a11 = FloatVector.fromArray(S, o, ob1 + c1);
-        FloatVector a12 = FloatVector.fromArray(S, o, ob1 + c2);
-        FloatVector a13 = FloatVector.fromArray(S, o, ob1 + c3);
+        FloatVector a00 = start(fresh, o, ob0 + c0);
+        FloatVector a01 = start(fresh, o, ob0 + c1);
+        FloatVector a02 = start(fresh, o, ob0 + c2);
+        FloatVector a03 = start(fresh, o, ob0 + c3);
+        FloatVector a10 = start(fresh, o, ob1 + c0);
+        FloatVector a11 = start(fresh, o, ob1 + c1);
+        FloatVector a12 = start(fresh, o, ob1 + c2);
+        FloatVector a13 = start(fresh, o, ob1 + c3);
         for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
@@ -230,7 +241,8 @@ final class VectorValueRowKernels {
         a13.intoArray(o, ob1 + c3);
     }
 
-    static void rows8x3(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
+    static void rows8x3(float[][] p, int[] keys, int[] vo, int from, int to, boolean fresh, float[] v, float[] o,
+            int r0,
             int dv, int c0, int c1, int c2) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -240,30 +252,30 @@ final class VectorValueRowKernels {
         int ob5 = (r0 + 5) * dv;
         int ob6 = (r0 + 6) * dv;
         int ob7 = (r0 + 7) * dv;
-        FloatVector a00 = FloatVector.fromArray(S, o, ob0 + c0);
-        FloatVector a01 = FloatVector.fromArray(S, o, ob0 + c1);
-        FloatVector a02 = FloatVector.fromArray(S, o, ob0 + c2);
-        FloatVector a10 = FloatVector.fromArray(S, o, ob1 + c0);
-        FloatVector a11 = FloatVector.fromArray(S, o, ob1 + c1);
-        FloatVector a12 = FloatVector.fromArray(S, o, ob1 + c2);
-        FloatVector a20 = FloatVector.fromArray(S, o, ob2 + c0);
-        FloatVector a21 = FloatVector.fromArray(S, o, ob2 + c1);
-        FloatVector a22 = FloatVector.fromArray(S, o, ob2 + c2);
-        FloatVector a30 = FloatVector.fromArray(S, o, ob3 + c0);
-        FloatVector a31 = FloatVector.fromArray(S, o, ob3 + c1);
-        FloatVector a32 = FloatVector.fromArray(S, o, ob3 + c2);
-        FloatVector a40 = FloatVector.fromArray(S, o, ob4 + c0);
-        FloatVector a41 = FloatVector.fromArray(S, o, ob4 + c1);
-        FloatVector a42 = FloatVector.fromArray(S, o, ob4 + c2);
-        FloatVector a50 = FloatVector.fromArray(S, o, ob5 + c0);
-        FloatVector a51 = FloatVector.fromArray(S, o, ob5 + c1);
-        FloatVector a52 = FloatVector.fromArray(S, o, ob5 + c2);
-        FloatVector a60 = FloatVector.fromArray(S, o, ob6 + c0);
-        FloatVector a61 = FloatVector.fromArray(S, o, ob6 + c1);
-        FloatVector a62 = FloatVector.fromArray(S, o, ob6 + c2);
-        FloatVector a70 = FloatVector.fromArray(S, o, ob7 + c0);
-        FloatVector a71 = FloatVector.fromArray(S, o, ob7 + c1);
-        FloatVector a72 = FloatVector.fromArray(S, o, ob7 + c2);
+        FloatVector a00 = start(fresh, o, ob0 + c0);
+        FloatVector a01 = start(fresh, o, ob0 + c1);
+        FloatVector a02 = start(fresh, o, ob0 + c2);
+        FloatVector a10 = start(fresh, o, ob1 + c0);
+        FloatVector a11 = start(fresh, o, ob1 + c1);
+        FloatVector a12 = start(fresh, o, ob1 + c2);
+        FloatVector a20 = start(fresh, o, ob2 + c0);
+        FloatVector a21 = start(fresh, o, ob2 + c1);
+        FloatVector a22 = start(fresh, o, ob2 + c2);
+        FloatVector a30 = start(fresh, o, ob3 + c0);
+        FloatVector a31 = start(fresh, o, ob3 + c1);
+        FloatVector a32 = start(fresh, o, ob3 + c2);
+        FloatVector a40 = start(fresh, o, ob4 + c0);
+        FloatVector a41 = start(fresh, o, ob4 + c1);
+        FloatVector a42 = start(fresh, o, ob4 + c2);
+        FloatVector a50 = start(fresh, o, ob5 + c0);
+        FloatVector a51 = start(fresh, o, ob5 + c1);
+        FloatVector a52 = start(fresh, o, ob5 + c2);
+        FloatVector a60 = start(fresh, o, ob6 + c0);
+        FloatVector a61 = start(fresh, o, ob6 + c1);
+        FloatVector a62 = start(fresh, o, ob6 + c2);
+        FloatVector a70 = start(fresh, o, ob7 + c0);
+        FloatVector a71 = start(fresh, o, ob7 + c1);
+        FloatVector a72 = start(fresh, o, ob7 + c2);
         for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
@@ -329,7 +341,8 @@ final class VectorValueRowKernels {
         a72.intoArray(o, ob7 + c2);
     }
 
-    static void rows8x2(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
+    static void rows8x2(float[][] p, int[] keys, int[] vo, int from, int to, boolean fresh, float[] v, float[] o,
+            int r0,
             int dv, int c0, int c1) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -339,22 +352,22 @@ final class VectorValueRowKernels {
         int ob5 = (r0 + 5) * dv;
         int ob6 = (r0 + 6) * dv;
         int ob7 = (r0 + 7) * dv;
-        FloatVector a00 = FloatVector.fromArray(S, o, ob0 + c0);
-        FloatVector a01 = FloatVector.fromArray(S, o, ob0 + c1);
-        FloatVector a10 = FloatVector.fromArray(S, o, ob1 + c0);
-        FloatVector a11 = FloatVector.fromArray(S, o, ob1 + c1);
-        FloatVector a20 = FloatVector.fromArray(S, o, ob2 + c0);
-        FloatVector a21 = FloatVector.fromArray(S, o, ob2 + c1);
-        FloatVector a30 = FloatVector.fromArray(S, o, ob3 + c0);
-        FloatVector a31 = FloatVector.fromArray(S, o, ob3 + c1);
-        FloatVector a40 = FloatVector.fromArray(S, o, ob4 + c0);
-        FloatVector a41 = FloatVector.fromArray(S, o, ob4 + c1);
-        FloatVector a50 = FloatVector.fromArray(S, o, ob5 + c0);
-        FloatVector a51 = FloatVector.fromArray(S, o, ob5 + c1);
-        FloatVector a60 = FloatVector.fromArray(S, o, ob6 + c0);
-        FloatVector a61 = FloatVector.fromArray(S, o, ob6 + c1);
-        FloatVector a70 = FloatVector.fromArray(S, o, ob7 + c0);
-        FloatVector a71 = FloatVector.fromArray(S, o, ob7 + c1);
+        FloatVector a00 = start(fresh, o, ob0 + c0);
+        FloatVector a01 = start(fresh, o, ob0 + c1);
+        FloatVector a10 = start(fresh, o, ob1 + c0);
+        FloatVector a11 = start(fresh, o, ob1 + c1);
+        FloatVector a20 = start(fresh, o, ob2 + c0);
+        FloatVector a21 = start(fresh, o, ob2 + c1);
+        FloatVector a30 = start(fresh, o, ob3 + c0);
+        FloatVector a31 = start(fresh, o, ob3 + c1);
+        FloatVector a40 = start(fresh, o, ob4 + c0);
+        FloatVector a41 = start(fresh, o, ob4 + c1);
+        FloatVector a50 = start(fresh, o, ob5 + c0);
+        FloatVector a51 = start(fresh, o, ob5 + c1);
+        FloatVector a60 = start(fresh, o, ob6 + c0);
+        FloatVector a61 = start(fresh, o, ob6 + c1);
+        FloatVector a70 = start(fresh, o, ob7 + c0);
+        FloatVector a71 = start(fresh, o, ob7 + c1);
         for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];
@@ -403,7 +416,8 @@ final class VectorValueRowKernels {
         a71.intoArray(o, ob7 + c1);
     }
 
-    static void rows8x1(float[][] p, int[] keys, int[] vo, int from, int to, float[] v, float[] o, int r0,
+    static void rows8x1(float[][] p, int[] keys, int[] vo, int from, int to, boolean fresh, float[] v, float[] o,
+            int r0,
             int dv, int c0) {
         int ob0 = (r0 + 0) * dv;
         int ob1 = (r0 + 1) * dv;
@@ -413,14 +427,14 @@ final class VectorValueRowKernels {
         int ob5 = (r0 + 5) * dv;
         int ob6 = (r0 + 6) * dv;
         int ob7 = (r0 + 7) * dv;
-        FloatVector a00 = FloatVector.fromArray(S, o, ob0 + c0);
-        FloatVector a10 = FloatVector.fromArray(S, o, ob1 + c0);
-        FloatVector a20 = FloatVector.fromArray(S, o, ob2 + c0);
-        FloatVector a30 = FloatVector.fromArray(S, o, ob3 + c0);
-        FloatVector a40 = FloatVector.fromArray(S, o, ob4 + c0);
-        FloatVector a50 = FloatVector.fromArray(S, o, ob5 + c0);
-        FloatVector a60 = FloatVector.fromArray(S, o, ob6 + c0);
-        FloatVector a70 = FloatVector.fromArray(S, o, ob7 + c0);
+        FloatVector a00 = start(fresh, o, ob0 + c0);
+        FloatVector a10 = start(fresh, o, ob1 + c0);
+        FloatVector a20 = start(fresh, o, ob2 + c0);
+        FloatVector a30 = start(fresh, o, ob3 + c0);
+        FloatVector a40 = start(fresh, o, ob4 + c0);
+        FloatVector a50 = start(fresh, o, ob5 + c0);
+        FloatVector a60 = start(fresh, o, ob6 + c0);
+        FloatVector a70 = start(fresh, o, ob7 + c0);
         for (int x = from; x < to; x++) {
             float[] px = p[keys[x]];
             int vb = vo[x];

@@ -204,7 +204,7 @@ class TileOpsTest {
             o[i] = (float) r.nextGaussian();
         }
         float[] o0 = o.clone();
-        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv, null, null);
+        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv, null, null, false);
         for (int i = 0; i < rows; i++) {
             for (int c = 0; c < dv; c++) {
                 double acc = o0[i * dv + c];
@@ -320,10 +320,15 @@ class TileOpsTest {
         }
         float[] o = new float[np * dv];
         float[] oFull = new float[np * dv];
-        OPS.accumulateRows(p, keys, vo, cnt, v, oFull, np, dv, null, null);
-        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv, lo, hi);
+        OPS.accumulateRows(p, keys, vo, cnt, v, oFull, np, dv, null, null, false);
+        OPS.accumulateRows(p, keys, vo, cnt, v, o, np, dv, lo, hi, false);
+        // fresh: an accumulator full of NaN is written as if it held 0 (every row, those with no key too).
+        float[] oFresh = new float[np * dv];
+        java.util.Arrays.fill(oFresh, Float.NaN);
+        OPS.accumulateRows(p, keys, vo, cnt, v, oFresh, np, dv, lo, hi, true);
         for (int i = 0; i < rows * dv; i++) {
             assertEquals(oFull[i], o[i], 1e-6f * (1 + Math.abs(oFull[i])), "accumulator element " + i);
+            assertEquals(o[i], oFresh[i], "fresh accumulator element " + i);
         }
     }
 }
