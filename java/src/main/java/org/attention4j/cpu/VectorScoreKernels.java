@@ -12,8 +12,57 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorScoreKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Whether the 4- and 8-wide blocks fit the registers (AVX-512's 32), as in {@link VectorTileOps}. */
+    private static final boolean WIDE = L >= 16;
 
     private VectorScoreKernels() {
+    }
+
+    /** {@code p[jj][r]} for keys {@code jj} in {@code [j0, j1)} and rows {@code [r0, r1)} (multiples of L). */
+    static void block(float[][] qt, float[] k, int[] ko, float[][] p, int j0, int j1, int r0, int r1,
+            int d) {
+        int r = r0;
+        if (WIDE) {
+            for (; r + 4 * L <= r1; r += 4 * L) {
+                int jj = j0;
+                for (; jj + 6 <= j1; jj += 6) {
+                    scores4x6(qt, k, ko, p, jj, r, d);
+                }
+                for (; jj + 4 <= j1; jj += 4) {
+                    scores4x4(qt, k, ko, p, jj, r, d);
+                }
+                for (; jj < j1; jj++) {
+                    scores2x1(qt, k, ko, p, jj, r, d);
+                    scores2x1(qt, k, ko, p, jj, r + 2 * L, d);
+                }
+            }
+        }
+        for (; r + 2 * L <= r1; r += 2 * L) {
+            int jj = j0;
+            if (WIDE) {
+                for (; jj + 8 <= j1; jj += 8) {
+                    scores2x8(qt, k, ko, p, jj, r, d);
+                }
+            }
+            for (; jj + 4 <= j1; jj += 4) {
+                scores2x4(qt, k, ko, p, jj, r, d);
+            }
+            for (; jj < j1; jj++) {
+                scores2x1(qt, k, ko, p, jj, r, d);
+            }
+        }
+        for (; r < r1; r += L) {
+            int jj = j0;
+            for (; jj + 8 <= j1; jj += 8) {
+                scores1x8(qt, k, ko, p, jj, r, d);
+            }
+            for (; jj + 4 <= j1; jj += 4) {
+                scores1x4(qt, k, ko, p, jj, r, d);
+            }
+            for (; jj < j1; jj++) {
+                scores1x1(qt, k, ko, p, jj, r, d);
+            }
+        }
     }
 
     static void scores4x6(float[][] qt, float[] k, int[] ko, float[][] p, int jj, int r, int d) {

@@ -1,5 +1,8 @@
 package org.attention4j.cpu;
 
+import static org.attention4j.cpu.Spans.from;
+import static org.attention4j.cpu.Spans.to;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -52,7 +55,7 @@ final class VectorTileOps extends TileOps {
     @Override
     void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d, int[] lo, int[] hi) {
         if (lo == null) {
-            scoreBlock(qt, k, ko, p, 0, cnt, 0, n, d);
+            VectorScoreKernels.block(qt, k, ko, p, 0, cnt, 0, n, d);
             return;
         }
         // Blocks of two row vectors over the keys their rows can see (2 x 8 keeps the FMA units as busy as 4 x 6);
@@ -60,61 +63,14 @@ final class VectorTileOps extends TileOps {
         int r = 0;
         while (r < n) {
             int rows = Math.min(2 * L, n - r);
-            long s = span(lo, hi, r, rows, cnt);
-            if (rows == 2 * L && r + 4 * L <= n && span(lo, hi, r + 2 * L, 2 * L, cnt) == s) {
+            long s = Spans.union(lo, hi, r, rows, cnt);
+            if (rows == 2 * L && r + 4 * L <= n && Spans.union(lo, hi, r + 2 * L, 2 * L, cnt) == s) {
                 rows = 4 * L;
             }
             if (from(s) < to(s)) {
-                scoreBlock(qt, k, ko, p, from(s), to(s), r, r + rows, d);
+                VectorScoreKernels.block(qt, k, ko, p, from(s), to(s), r, r + rows, d);
             }
             r += rows;
-        }
-    }
-
-    /** {@code p[jj][r]} for keys {@code jj} in {@code [j0, j1)} and rows {@code [r0, r1)} (multiples of L). */
-    private static void scoreBlock(float[][] qt, float[] k, int[] ko, float[][] p, int j0, int j1, int r0, int r1,
-            int d) {
-        int r = r0;
-        if (WIDE == 8) {
-            for (; r + 4 * L <= r1; r += 4 * L) {
-                int jj = j0;
-                for (; jj + 6 <= j1; jj += 6) {
-                    VectorScoreKernels.scores4x6(qt, k, ko, p, jj, r, d);
-                }
-                for (; jj + 4 <= j1; jj += 4) {
-                    VectorScoreKernels.scores4x4(qt, k, ko, p, jj, r, d);
-                }
-                for (; jj < j1; jj++) {
-                    VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r, d);
-                    VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r + 2 * L, d);
-                }
-            }
-        }
-        for (; r + 2 * L <= r1; r += 2 * L) {
-            int jj = j0;
-            if (WIDE == 8) {
-                for (; jj + 8 <= j1; jj += 8) {
-                    VectorScoreKernels.scores2x8(qt, k, ko, p, jj, r, d);
-                }
-            }
-            for (; jj + 4 <= j1; jj += 4) {
-                VectorScoreKernels.scores2x4(qt, k, ko, p, jj, r, d);
-            }
-            for (; jj < j1; jj++) {
-                VectorScoreKernels.scores2x1(qt, k, ko, p, jj, r, d);
-            }
-        }
-        for (; r < r1; r += L) {
-            int jj = j0;
-            for (; jj + 8 <= j1; jj += 8) {
-                VectorScoreKernels.scores1x8(qt, k, ko, p, jj, r, d);
-            }
-            for (; jj + 4 <= j1; jj += 4) {
-                VectorScoreKernels.scores1x4(qt, k, ko, p, jj, r, d);
-            }
-            for (; jj < j1; jj++) {
-                VectorScoreKernels.scores1x1(qt, k, ko, p, jj, r, d);
-            }
         }
     }
 
@@ -214,67 +170,39 @@ final class VectorTileOps extends TileOps {
             switch (w) {
                 case 4 -> {
                     for (; r + 6 <= n; r += 6) {
-                        long s = span(lo, hi, r, 6, count);
+                        long s = Spans.union(lo, hi, r, 6, count);
                         VectorValueRowKernels.rows6x4(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2, c3);
                     }
                     for (; r + 4 <= n; r += 4) {
-                        long s = span(lo, hi, r, 4, count);
+                        long s = Spans.union(lo, hi, r, 4, count);
                         VectorValueRowKernels.rows4x4(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2, c3);
                     }
                     for (; r < n; r += 2) {   // n is a multiple of L, so even
-                        long s = span(lo, hi, r, 2, count);
+                        long s = Spans.union(lo, hi, r, 2, count);
                         VectorValueRowKernels.rows2x4(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2, c3);
                     }
                 }
                 case 3 -> {
                     for (; r < n; r += 8) {   // n is a multiple of L = 16
-                        long s = span(lo, hi, r, 8, count);
+                        long s = Spans.union(lo, hi, r, 8, count);
                         VectorValueRowKernels.rows8x3(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1, c2);
                     }
                 }
                 case 2 -> {
                     for (; r < n; r += 8) {
-                        long s = span(lo, hi, r, 8, count);
+                        long s = Spans.union(lo, hi, r, 8, count);
                         VectorValueRowKernels.rows8x2(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0, c1);
                     }
                 }
                 default -> {
                     for (; r < n; r += 8) {
-                        long s = span(lo, hi, r, 8, count);
+                        long s = Spans.union(lo, hi, r, 8, count);
                         VectorValueRowKernels.rows8x1(p, keys, vo, from(s), to(s), fresh, v, o, r, dv, c0);
                     }
                 }
             }
             g += w;
         }
-    }
-
-    /**
-     * The union of the spans {@code [lo[i], hi[i])} of rows {@code r .. r+rows)}, within {@code [0, count)}, as
-     * {@code from << 32 | to}; rows with an empty span add nothing; {@code lo} null: all of {@code [0, count)}.
-     * Read with {@link #from} and {@link #to} (an empty union reads as {@code from >= to}).
-     */
-    private static long span(int[] lo, int[] hi, int r, int rows, int count) {
-        if (lo == null) {
-            return count;
-        }
-        int a = count;
-        int z = 0;
-        for (int i = r; i < r + rows; i++) {
-            if (lo[i] < hi[i]) {
-                a = Math.min(a, lo[i]);
-                z = Math.max(z, hi[i]);
-            }
-        }
-        return (long) a << 32 | Math.min(z, count);
-    }
-
-    private static int from(long span) {
-        return (int) (span >>> 32);
-    }
-
-    private static int to(long span) {
-        return (int) span;
     }
 
     /** Where vector {@code i} of a row of {@code dv} columns starts: the last one ends at {@code dv}. */
@@ -408,7 +336,7 @@ final class VectorTileOps extends TileOps {
             FloatVector sh = FloatVector.fromArray(S, shift, r);
             FloatVector sum = FloatVector.fromArray(S, l, r);
             // Outside the span of this vector's rows every score is -inf, so e^s is 0 without computing it.
-            long s = span(lo, hi, r, L, cnt);
+            long s = Spans.union(lo, hi, r, L, cnt);
             int a = Math.min(from(s), to(s));
             int z = to(s);
             for (int jj = 0; jj < a; jj++) {
