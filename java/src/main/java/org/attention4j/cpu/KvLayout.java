@@ -63,7 +63,7 @@ final class KvLayout {
         }
         boolean[] bad = null;
         // One fast pass over the head's values; the per-key scan only when it finds NaN or an infinity.
-        boolean allFinite = TileOps.ACTIVE.allFinite(v, valueBase, valueBase + used * dv);
+        boolean allFinite = TileOps.active().allFinite(v, valueBase, valueBase + used * dv);
         for (int j = 0; j < used && !allFinite; j++) {
             int o = valueBase + j * dv;
             for (int c = 0; c < dv; c++) {

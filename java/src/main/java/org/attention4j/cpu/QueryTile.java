@@ -19,7 +19,7 @@ import java.util.Arrays;
  */
 final class QueryTile {
     /** The inner loops: Vector API micro-kernels or their portable twin, chosen once per JVM. */
-    private static final TileOps OPS = TileOps.ACTIVE;
+    private static final TileOps OPS = TileOps.active();
 
     private QueryTile() {
     }

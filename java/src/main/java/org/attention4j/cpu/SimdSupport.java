@@ -33,12 +33,12 @@ public final class SimdSupport {
 
     /** What the cpu backend's inner loops are in this JVM, e.g. {@code "vector (512-bit, 16 float lanes)"}. */
     public static String activeKernels() {
-        return TileOps.ACTIVE.describe();
+        return TileOps.active().describe();
     }
 
     /** Whether the cpu backend runs the Vector API kernels in this JVM. */
     public static boolean vectorActive() {
-        return !(TileOps.ACTIVE instanceof ScalarTileOps);
+        return !(TileOps.active() instanceof ScalarTileOps);
     }
 
     /**
@@ -54,7 +54,7 @@ public final class SimdSupport {
      * @throws IllegalStateException naming the setting and the fix
      */
     public static void checkSetting() {
-        TileOps.ACTIVE.lanes();   // selection runs once, in TileOps' initialiser
+        TileOps.active().lanes();   // selection runs once, at the first use
         String problem = settingProblem;
         if (problem != null) {
             throw new IllegalStateException(problem);

@@ -12,8 +12,19 @@ package org.attention4j.cpu;
  * tile's own are padding that no result reads.
  */
 abstract class TileOps {
-    /** The kind this JVM uses, chosen at class initialisation (see {@link SimdSupport}). */
-    static final TileOps ACTIVE = SimdSupport.select();
+    /** The kind this JVM uses, chosen at its first use (see {@link SimdSupport}). */
+    static TileOps active() {
+        return Active.OPS;
+    }
+
+    /**
+     * Holds the chosen kind apart from TileOps' own initialiser: were the choice made there, a kind's class
+     * initialised first (its initialiser runs TileOps' first) would be instantiated before its own static fields
+     * are set.
+     */
+    private static final class Active {
+        static final TileOps OPS = SimdSupport.select();
+    }
 
     /** Rows a tile is padded to a multiple of (1: no padding). */
     abstract int lanes();

@@ -56,7 +56,7 @@ public final class TiledCpuBackend implements AttentionBackend {
      * tile's scores ({@code 64 x Bc} floats) in L1. The portable kernels' C2 loops want long trips (see above).
      */
     private static int defaultRows() {
-        return TileOps.ACTIVE.lanes() > 1 ? 64 : 512;
+        return TileOps.active().lanes() > 1 ? 64 : 512;
     }
 
     /** Keys per share, at least, when a call with few query tasks is split along its keys. */

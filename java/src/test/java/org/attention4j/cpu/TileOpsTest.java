@@ -12,11 +12,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kernel kind this JVM runs ({@link TileOps#ACTIVE}: Vector API or portable, one per surefire execution)
+ * The kernel kind this JVM runs ({@link TileOps#active()}: Vector API or portable, one per surefire execution)
  * against plain double-precision loops, on awkward sizes (lane tails, head-dim tails), outputs poisoned first.
  */
 class TileOpsTest {
-    private static final TileOps OPS = TileOps.ACTIVE;
+    private static final TileOps OPS = TileOps.active();
     private static final int L = OPS.lanes();
 
     private static int padded(int n) {
