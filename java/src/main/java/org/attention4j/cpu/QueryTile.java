@@ -446,14 +446,15 @@ final class QueryTile {
             if (m == Float.NEGATIVE_INFINITY) {
                 lse = Float.NEGATIVE_INFINITY;   // no visible key: output 0
                 Arrays.fill(cs.out, ob, ob + dv, 0f);
-            } else {
+            } else if (!Float.isFinite(m)) {
+                lse = Float.NaN;                  // +inf or NaN among the scores: the row is NaN throughout
+                Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
+            } else if (cs.lse != null) {
                 // The ALiBi distances were counted from the nearest key in span: add that constant back.
                 double back = cs.slopes == null ? 0 : (double) cs.slopes[blk.rowHead[r]] * blk.alibiFrom[r];
                 lse = (float) (m + Math.log(l) - back);
-                if (!Float.isFinite(m)) {
-                    lse = Float.NaN;              // +inf or NaN among the scores: the row is NaN throughout
-                    Arrays.fill(cs.out, ob, ob + dv, Float.NaN);
-                }
+            } else {
+                continue;                         // nobody asked for it: no logarithm per row
             }
             if (cs.lse != null) {
                 cs.lse[row] = lse;
