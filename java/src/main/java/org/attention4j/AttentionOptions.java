@@ -144,7 +144,7 @@ public final class AttentionOptions {
             sb.append(", window=(").append(windowLeft).append(',').append(windowRight).append(')');
         }
         if (rope != null) {
-            sb.append(", rope=").append(rope.style()).append('@').append(rope.base());
+            sb.append(", rope=").append(rope.describe());
         }
         if (returnWeights) {
             sb.append(", weights");

@@ -39,6 +39,7 @@ public final class ReferenceBackend implements AttentionBackend {
         float[] slopes = p.alibiSlopes();
         int offset = p.diagonalOffset();
 
+        double[] invFreq = p.rope() == null ? null : p.rope().inverseFrequencies(d);
         double[] qi = new double[d];
         double[][] kr = new double[nk][d];
         double[] s = new double[nk];
@@ -53,7 +54,7 @@ public final class ReferenceBackend implements AttentionBackend {
                         kr[j][c] = k[base + c];
                     }
                     if (p.rope() != null) {
-                        rotate(kr[j], p.keyPosition(b, j), p.rope());
+                        rotate(kr[j], p.keyPosition(b, j), p.rope(), invFreq);
                     }
                 }
                 for (int i = 0; i < nq; i++) {
@@ -62,7 +63,7 @@ public final class ReferenceBackend implements AttentionBackend {
                         qi[c] = q[qBase + c];
                     }
                     if (p.rope() != null) {
-                        rotate(qi, p.queryPosition(b, i), p.rope());
+                        rotate(qi, p.queryPosition(b, i), p.rope(), invFreq);
                     }
                     // Scores with every mask and bias.
                     double max = Double.NEGATIVE_INFINITY;
@@ -153,14 +154,17 @@ public final class ReferenceBackend implements AttentionBackend {
                 Backend.REFERENCE);
     }
 
-    /** Rotates one head vector in place by RoPE at {@code pos}: pair t turns by {@code pos * base^(-2t/D)}. */
-    static void rotate(double[] x, int pos, Rope rope) {
-        int d = x.length;
-        int half = d / 2;
+    /**
+     * Rotates one head vector in place by RoPE at {@code pos}: pair t of the first {@code R} elements (the rotary
+     * dim) turns by {@code pos * invFreq[t]} ({@link Rope#inverseFrequencies}), its cos and sin times the
+     * attention factor; the elements past {@code R} stay as they are.
+     */
+    static void rotate(double[] x, int pos, Rope rope, double[] invFreq) {
+        int half = invFreq.length;
+        double factor = rope.attentionFactor();
         for (int t = 0; t < half; t++) {
-            double theta = Math.pow(rope.base(), -2.0 * t / d);
-            double angle = pos * theta;
-            double cos = Math.cos(angle), sin = Math.sin(angle);
+            double angle = pos * invFreq[t];
+            double cos = Math.cos(angle) * factor, sin = Math.sin(angle) * factor;
             int a = rope.style() == RopeStyle.HALF ? t : 2 * t;
             int b = rope.style() == RopeStyle.HALF ? t + half : 2 * t + 1;
             double xa = x[a], xb = x[b];

@@ -5,16 +5,19 @@ import org.attention4j.RopeStyle;
 import org.attention4j.spi.AttentionProblem;
 
 /**
- * RoPE rotations for one call: {@code cos} and {@code sin} of {@code pos * base^(-2t/D)} computed once (in double)
- * for every position the call uses, so the engine does no trigonometry per head. Positions are tabulated over
+ * RoPE rotations for one call: {@code cos} and {@code sin} of {@code pos * invFreq[t]} ({@link
+ * Rope#inverseFrequencies}, times the attention factor) computed once (in double) for every position the call
+ * uses, so the engine does no trigonometry per head. Positions are tabulated over
  * their range when it is dense (the default positions always are); sparse explicit positions fall back to
  * computing the angles per vector.
  */
 final class RopeTable {
     private final RopeStyle style;
     private final int d;
+    /** Pairs that turn: half the rotary dim; elements from {@code 2 * half} to {@code d} pass through. */
     private final int half;
     private final double[] theta;
+    private final double factor;
     private final int minPos;
     private final int span;
     /** cos then sin for each (position - minPos, t): [span][half][2], flattened; null when not tabulated. */
@@ -24,11 +27,9 @@ final class RopeTable {
         Rope rope = p.rope();
         style = rope.style();
         d = p.dim();
-        half = d / 2;
-        theta = new double[half];
-        for (int t = 0; t < half; t++) {
-            theta[t] = Math.pow(rope.base(), -2.0 * t / d);
-        }
+        theta = rope.inverseFrequencies(d);
+        half = theta.length;
+        factor = rope.attentionFactor();
         long lo = Long.MAX_VALUE;
         long hi = Long.MIN_VALUE;
         for (int b = 0; b < p.batch(); b++) {
@@ -62,13 +63,14 @@ final class RopeTable {
     private void fill(int pos, double[] dst, int off) {
         for (int t = 0; t < half; t++) {
             double angle = pos * theta[t];
-            dst[off + 2 * t] = Math.cos(angle);
-            dst[off + 2 * t + 1] = Math.sin(angle);
+            dst[off + 2 * t] = Math.cos(angle) * factor;
+            dst[off + 2 * t + 1] = Math.sin(angle) * factor;
         }
     }
 
     /**
-     * Writes {@code mul * rotate(src[so .. so+D), pos)} into {@code dst[dOff ..]}, rotating in double.
+     * Writes {@code mul * rotate(src[so .. so+D), pos)} into {@code dst[dOff ..]}, rotating in double (the
+     * elements past the rotary dim only scaled).
      *
      * @param scratch a buffer of at least {@code D} doubles, used when positions are not tabulated
      */
@@ -92,6 +94,9 @@ final class RopeTable {
             double xb = src[so + b];
             dst[dOff + a] = (float) ((xa * cos - xb * sin) * mul);
             dst[dOff + b] = (float) ((xb * cos + xa * sin) * mul);
+        }
+        for (int c = 2 * half; c < d; c++) {
+            dst[dOff + c] = (float) (src[so + c] * mul);
         }
     }
 

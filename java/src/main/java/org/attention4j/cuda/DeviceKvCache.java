@@ -6,7 +6,6 @@ import java.util.Objects;
 
 import org.attention4j.KvCache;
 import org.attention4j.Rope;
-import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cuda.FlashProgram.Buf;
 
@@ -29,10 +28,10 @@ public final class DeviceKvCache extends KvCache {
     private final DType type;
     private final DeviceTensor keys;
     private final DeviceTensor values;
-    /** The keys rotated at their positions for {@link #rotBase}/{@link #rotStyle}, allocated on first use. */
+    /** The keys rotated at their positions by {@link #rotation}, allocated on first use. */
     private DeviceTensor rotated;
-    private double rotBase;
-    private RopeStyle rotStyle;
+    /** The rotation the rotated keys were built with (positions aside: a cache's keys sit at 0, 1, ..). */
+    private Rope rotation;
     private boolean rotValid;
 
     DeviceKvCache(CudaRuntime rt, DType type, int batch, int kvHeads, int capacity, int dim) {
@@ -125,7 +124,7 @@ public final class DeviceKvCache extends KvCache {
 
     /** Queues the append (and the rotated keys' share of it when they are kept). Holds the lock. */
     private void runAppend(FlashRun run, CUdeviceptr k, CUdeviceptr v, int nNew, int[] counts, int[] at) {
-        Rope r = rotValid ? Rope.of(rotBase, rotStyle) : null;
+        Rope r = rotValid ? rotation : null;
         Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
         given.put(Buf.K_NEW, k);
         given.put(Buf.V_NEW, v);
@@ -146,7 +145,7 @@ public final class DeviceKvCache extends KvCache {
         if (rotated == null) {
             rotated = new DeviceTensor(rt, rt.allocator, type, new int[] {batch(), kvHeads(), capacity(), dim()});
         }
-        if (rotValid && (rope.base() != rotBase || rope.style() != rotStyle)) {
+        if (rotValid && !rope.sameRotation(rotation)) {
             rotValid = false;
         }
         return rotated;
@@ -154,13 +153,12 @@ public final class DeviceKvCache extends KvCache {
 
     /** Whether the rotated keys are current for {@code rope}. */
     synchronized boolean rotatedKeysValid(Rope rope) {
-        return rotValid && rope.base() == rotBase && rope.style() == rotStyle;
+        return rotValid && rope.sameRotation(rotation);
     }
 
     /** A decode step rebuilt the rotated keys for {@code rope}: appends keep them current from now on. */
     synchronized void rotatedKeysBuilt(Rope rope) {
-        rotBase = rope.base();
-        rotStyle = rope.style();
+        rotation = rope.withPositions(null, null);
         rotValid = true;
     }
 

@@ -290,10 +290,9 @@ public final class MultiHeadAttention {
             Rope given = o.rope();
             if (given == null) {
                 b.rope(rope);
-            } else if (given.base() != rope.base() || given.style() != rope.style()) {
-                throw new IllegalArgumentException("options rope (base " + given.base() + ", " + given.style()
-                        + ") conflicts with the layer's rope (base " + rope.base() + ", " + rope.style()
-                        + "); only the positions may differ");
+            } else if (!given.sameRotation(rope)) {
+                throw new IllegalArgumentException("options rope (" + given.describe()
+                        + ") conflicts with the layer's rope (" + rope.describe() + "); only the positions may differ");
             }
         }
         if (alibi && !o.alibi()) {

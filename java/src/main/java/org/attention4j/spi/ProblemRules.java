@@ -42,10 +42,18 @@ final class ProblemRules {
         return s;
     }
 
-    /** RoPE rotates pairs, so it needs an even head dim. */
+    /** RoPE rotates pairs, so it needs an even head dim, or an even rotary dim within the head dim. */
     static void ropeDim(AttentionOptions options, int dim, String shapes) {
-        if (options.rope() != null && dim % 2 != 0) {
+        if (options.rope() == null) {
+            return;
+        }
+        int r = options.rope().rotaryDim();
+        if (r == 0 && dim % 2 != 0) {
             throw new IllegalArgumentException("rope needs an even head dim D, got D=" + dim + " " + shapes);
+        }
+        if (r > dim) {
+            throw new IllegalArgumentException("rope rotaryDim must be at most the head dim D, got rotaryDim=" + r
+                    + " > D=" + dim + " " + shapes);
         }
     }
 

@@ -256,7 +256,7 @@ public final class VarlenProblem {
         if (rope != null && (rope.queryPositions() != null || rope.keyPositions() != null)) {
             int[] qp = rope.queryPositions();
             int[] kp = rope.keyPositions();
-            o = options.toBuilder().rope(new Rope(rope.base(), rope.style(),
+            o = options.toBuilder().rope(rope.withPositions(
                     qp == null ? null : Arrays.copyOfRange(qp, cuQ[b], cuQ[b + 1]),
                     kp == null ? null : Arrays.copyOfRange(kp, cuK[b], cuK[b + 1]))).build();
         }

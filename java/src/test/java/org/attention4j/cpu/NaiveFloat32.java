@@ -116,10 +116,12 @@ final class NaiveFloat32 {
     }
 
     private static void rotate(float[] x, int pos, Rope rope) {
-        int d = x.length, half = d / 2;
+        double[] invFreq = rope.inverseFrequencies(x.length);
+        int half = invFreq.length;
+        float factor = (float) rope.attentionFactor();
         for (int t = 0; t < half; t++) {
-            double angle = pos * Math.pow(rope.base(), -2.0 * t / d);
-            float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
+            double angle = pos * invFreq[t];
+            float cos = (float) Math.cos(angle) * factor, sin = (float) Math.sin(angle) * factor;
             int a = rope.style() == RopeStyle.HALF ? t : 2 * t;
             int b = rope.style() == RopeStyle.HALF ? t + half : 2 * t + 1;
             float xa = x[a], xb = x[b];
