@@ -15,9 +15,17 @@
 #define A4J_RHD inline
 #endif
 
-// theta_t = base^(-2t/D), formed as the reference does: pow(base, (-2.0 * t) / D).
+// theta_t = base^(-2t/D), formed as the reference does: pow(base, (-2.0 * t) / D). The kernel takes its
+// frequencies from the host (which applies partial rotary and the scalings); this is the unscaled formula the
+// native tests build their tables from.
 A4J_RHD double a4j_rope_theta(double base, int t, int D) {
     return pow(base, (-2.0 * t) / D);
+}
+
+// Inverse frequency t of a host table in float pairs (hi, lo) with hi + lo the double value to ~2^-48 relative:
+// the angle at 128k positions then keeps its double accuracy, and the table travels as ordinary floats.
+A4J_RHD double a4j_rope_freq(const float* freq, int t) {
+    return (double)freq[2 * t] + (double)freq[2 * t + 1];
 }
 
 // cos and sin of pos * theta.
@@ -36,11 +44,12 @@ A4J_RHD void a4j_rope_sincos(int pos, double theta, float* c, float* s) {
     *s = sf + cf * dr;
 }
 
-// Where pair `idx` (of B*H*N*D/2, the kernel's flat thread index) lives and at which position it turns:
-// element indices *ia, *ib of x [B, H, N, D], pair number *t, and the position.
-A4J_RHD int a4j_rope_pair(long long idx, int H, int N, int D, int style, int posOffset, const int* positions,
+// Where pair `idx` (of B*H*N*R/2, the kernel's flat thread index; R the rotary dim, even, <= D) lives and at
+// which position it turns: element indices *ia, *ib of x [B, H, N, D], pair number *t, and the position. The
+// pairs lie within the first R elements of each vector; the others are not touched.
+A4J_RHD int a4j_rope_pair(long long idx, int H, int N, int D, int R, int style, int posOffset, const int* positions,
                           int positionsBatchStride, long long* ia, long long* ib, int* t) {
-    int half = D / 2;
+    int half = R / 2;
     *t = (int)(idx % half);
     long long vec = idx / half;  // (b*H + h)*N + n
     int n = (int)(vec % N);

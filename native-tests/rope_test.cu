@@ -9,6 +9,9 @@ in fp32 (fp32 angle) would be meaningless at 128k positions (that naive error is
 rounding of the output to T plus fp32 arithmetic: |err| <= (rounding_tol<T> + 1e-6) * (|xa| + |xb|).
 Then timed: GB/s (read + write x) against a device-to-device copy of the same bytes.
 
+Here the rotary dim is the whole head dim and the factor 1; partial rotary and the factor are checked by
+native-tests/cpu_model (the kernel's own index math on the CPU) and by the Java GPU tests.
+
 Build: make -C native-tests   Run: native-tests/build/rope_test
 */
 #include "../cuda/rope.cu"
@@ -69,11 +72,19 @@ static void validate(int B, int H, int N, int D, int style, double base, int pos
             double m = std::fabs(to_f(hx[v * D + ia])) + std::fabs(to_f(hx[v * D + ib]));
             mag[v * D + ia] = mag[v * D + ib] = m;
         }
+    // The host's frequency table (as RopeFrequencies.packed): base^(-2t/D) as float pairs hi, lo.
+    std::vector<float> freq(D);
+    for (int t = 0; t < D / 2; t++) {
+        double f = a4j_rope_theta(base, t, D);
+        freq[2 * t] = (float)f;
+        freq[2 * t + 1] = (float)(f - (double)freq[2 * t]);
+    }
     T* dx = upload(hx);
     int* dpos = upload(explicitPos);
+    float* dfreq = upload(freq);
     int block = 256;
     long long pairs = n / 2;
-    RopeKernel<T>::k<<<grid_for(pairs, block), block, 8 * (D / 2)>>>(dx, B, H, N, D, style, base,
+    RopeKernel<T>::k<<<grid_for(pairs, block), block, 8 * (D / 2)>>>(dx, B, H, N, D, D, style, dfreq, 1.0f,
                                                                       posMode == 0 ? posOffset : 0, dpos,
                                                                       posMode == 2 ? N : 0);
     cudaCheck(cudaGetLastError());
@@ -95,6 +106,7 @@ static void validate(int B, int H, int N, int D, int style, double base, int pos
                     type_name<T>(), B, H, N, D, style, base, posMode, posOffset, bad);
     }
     cudaCheck(cudaFree(dx));
+    cudaCheck(cudaFree(dfreq));
     if (dpos) cudaCheck(cudaFree(dpos));
 }
 
@@ -104,15 +116,24 @@ static void bench(int B, int H, int N, int D) {
     T* dx;
     cudaCheck(cudaMalloc(&dx, n * sizeof(T)));
     cudaCheck(cudaMemset(dx, 0, n * sizeof(T)));
+    std::vector<float> freq(D);
+    for (int t = 0; t < D / 2; t++) {
+        double f = a4j_rope_theta(10000.0, t, D);
+        freq[2 * t] = (float)f;
+        freq[2 * t + 1] = (float)(f - (double)freq[2 * t]);
+    }
+    float* dfreq = upload(freq);
     int block = 256;
     float ms = time_ms([&] {
-        RopeKernel<T>::k<<<grid_for(n / 2, block), block, 8 * (D / 2)>>>(dx, B, H, N, D, 0, 10000.0, 0, nullptr, 0);
+        RopeKernel<T>::k<<<grid_for(n / 2, block), block, 8 * (D / 2)>>>(dx, B, H, N, D, D, 0, dfreq, 1.0f, 0,
+                                                                          nullptr, 0);
     }, 20);
     double bytes = 2.0 * n * sizeof(T);
     double gbps = bytes / (ms * 1e-3) / 1e9, copy = memcpy_gbps(n * sizeof(T), 20);
     std::printf("rope %-4s B=%d H=%d N=%d D=%d: %.3f ms %.1f GB/s = %.1f%% of D2D copy\n", type_name<T>(), B, H, N, D,
                 ms, gbps, 100 * gbps / copy);
     cudaCheck(cudaFree(dx));
+    cudaCheck(cudaFree(dfreq));
 }
 
 int main() {

@@ -481,15 +481,26 @@ static void check_rope() {
                 worst, worstNaive);
 }
 
-// The rope kernel's loop body on the CPU (fp32 x), against ReferenceBackend.rotate in double.
+// The rope kernel's loop body on the CPU (fp32 x), against ReferenceBackend.rotate in double: the rotary dim R
+// (partial rotary: the elements past R untouched), the host's frequency table in float pairs, the factor on cos
+// and sin.
 static void check_rope_kernel_indexing() {
     int cases = 0;
     double worst = 0;
-    for (int D : {2, 6, 58, 64}) {
+    for (int D : {2, 6, 58, 64, 59}) {
+      for (int R : {D - D % 2, 2 * (D / 4)}) {
+        if (R < 2) continue;
+        float factor = R == D ? 1.0f : 1.125f;
+        std::vector<float> freq(R);  // as RopeFrequencies.packed: hi, lo of base^(-2t/R)
         for (int style = 0; style < 2; style++) {
             for (int posMode = 0; posMode < 3; posMode++) {
                 int B = 2, H = 3, N = 5 + (int)(rng() % 7);
                 double base = posMode == 1 ? 500000.0 : 10000.0;
+                for (int t = 0; t < R / 2; t++) {
+                    double f = a4j_rope_theta(base, t, R);
+                    freq[2 * t] = (float)f;
+                    freq[2 * t + 1] = (float)(f - (double)freq[2 * t]);
+                }
                 int posOffset = posMode == 0 ? 131072 - N : 0;
                 std::vector<int> positions;
                 if (posMode == 1) positions.resize(N);
@@ -500,32 +511,35 @@ static void check_rope_kernel_indexing() {
                 std::vector<float> x(n);
                 for (auto& v : x) v = (float)(uniform() * 2 - 1);
                 std::vector<double> ref(x.begin(), x.end());
-                // the spec: vector (b, h, n), pair t turns by pos * base^(-2t/D)
+                // the spec: vector (b, h, n), pair t of the first R turns by pos * base^(-2t/R), cos/sin * factor
                 for (int b = 0; b < B; b++)
                     for (int h = 0; h < H; h++)
                         for (int i = 0; i < N; i++) {
                             int pos = posMode == 0 ? posOffset + i : positions[(size_t)b * batchStride + i];
                             double* v = ref.data() + (((long long)b * H + h) * N + i) * D;
-                            for (int t = 0; t < D / 2; t++) {
-                                double angle = pos * std::pow(base, -2.0 * t / D);
-                                int a = style == 0 ? t : 2 * t, c = style == 0 ? t + D / 2 : 2 * t + 1;
+                            for (int t = 0; t < R / 2; t++) {
+                                double angle = pos * std::pow(base, -2.0 * t / R);
+                                int a = style == 0 ? t : 2 * t, c = style == 0 ? t + R / 2 : 2 * t + 1;
                                 double xa = v[a], xb = v[c];
-                                v[a] = xa * std::cos(angle) - xb * std::sin(angle);
-                                v[c] = xb * std::cos(angle) + xa * std::sin(angle);
+                                v[a] = (xa * std::cos(angle) - xb * std::sin(angle)) * factor;
+                                v[c] = (xb * std::cos(angle) + xa * std::sin(angle)) * factor;
                             }
                         }
                 // the kernel: one thread per pair, every idx once (shuffled: order must not matter)
                 std::vector<int> touched(n, 0);
-                std::vector<long long> order(n / 2);
-                for (long long k = 0; k < n / 2; k++) order[k] = k;
+                long long pairs = (long long)B * H * N * (R / 2);
+                std::vector<long long> order(pairs);
+                for (long long k = 0; k < pairs; k++) order[k] = k;
                 std::shuffle(order.begin(), order.end(), rng);
                 for (long long idx : order) {
                     long long ia, ib;
                     int t;
-                    int pos = a4j_rope_pair(idx, H, N, D, style, posOffset, positions.empty() ? nullptr : positions.data(),
-                                            batchStride, &ia, &ib, &t);
+                    int pos = a4j_rope_pair(idx, H, N, D, R, style, posOffset,
+                                            positions.empty() ? nullptr : positions.data(), batchStride, &ia, &ib, &t);
                     float c, s;
-                    a4j_rope_sincos(pos, a4j_rope_theta(base, t, D), &c, &s);
+                    a4j_rope_sincos(pos, a4j_rope_freq(freq.data(), t), &c, &s);
+                    c *= factor;
+                    s *= factor;
                     float xa = x[ia], xb = x[ib];
                     x[ia] = xa * c - xb * s;
                     x[ib] = xb * c + xa * s;
@@ -533,7 +547,9 @@ static void check_rope_kernel_indexing() {
                     touched[ib]++;
                 }
                 for (long long k = 0; k < n; k++) {
-                    CHECK(touched[k] == 1, "rope element %lld touched %d times (D=%d style=%d)", k, touched[k], D, style);
+                    int want = k % D < R ? 1 : 0;  // the elements past the rotary dim are not touched
+                    CHECK(touched[k] == want, "rope element %lld touched %d times (D=%d R=%d style=%d)", k, touched[k], D,
+                          R, style);
                     double e = std::fabs(x[k] - ref[k]);
                     worst = std::max(worst, e);
                     CHECK(e < 1e-6, "rope x[%lld] = %g vs %g (D=%d style=%d posMode=%d)", k, x[k], ref[k], D, style,
@@ -542,8 +558,10 @@ static void check_rope_kernel_indexing() {
                 cases++;
             }
         }
+      }
     }
-    std::printf("rope kernel indexing: %d cases, every element rotated once, within %.1e of the spec's rotation\n",
+    std::printf("rope kernel indexing: %d cases (rotary dims whole and partial), every element of the rotary part "
+                "rotated once and no other touched, within %.1e of the spec's rotation\n",
                 cases, worst);
 }
 

@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-import org.attention4j.RopeStyle;
 
 /**
  * One attention call as a list of device commands over named buffers: pure data, built from the problem and
@@ -22,7 +21,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
         /** RoPE'd copies of Q and K when the inputs must not change. */
         QR, KR,
         /** Small uploaded arrays. */
-        KV_LENGTHS, BOOL_MASK, FLOAT_MASK, SLOPES, Q_POSITIONS, K_POSITIONS,
+        KV_LENGTHS, BOOL_MASK, FLOAT_MASK, SLOPES, Q_POSITIONS, K_POSITIONS, ROPE_FREQ,
         /** Workspaces. */
         S, P, PARTIAL
     }
@@ -42,9 +41,12 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
     record Copy(Buf dst, Buf src, long bytes) implements Command {
     }
 
-    /** {@code a4j_rope_<type>} in place on {@code x}. */
-    record Rope(Buf x, DType type, int batch, int heads, int n, int dim, int style, double base, int posOffset,
-                Ref positions, int positionsBatchStride) implements Command {
+    /**
+     * {@code a4j_rope_<type>} in place on {@code x}: the first {@code rotaryDim} elements of each vector, by the
+     * frequencies in {@code freq} ({@link RopeFrequencies#packed}), cos and sin times {@code factor}.
+     */
+    record Rope(Buf x, DType type, int batch, int heads, int n, int dim, int rotaryDim, int style, Buf freq,
+                float factor, int posOffset, Ref positions, int positionsBatchStride) implements Command {
     }
 
     /** One strided-batched GEMM; A, B, C are buffer starts (the call carries the element offsets). */
@@ -87,7 +89,10 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                 q = Buf.QR;
                 k = Buf.KR;
             }
-            int style = p.rope().style() == RopeStyle.HALF ? 0 : 1;
+            int style = RopeFrequencies.style(p.rope());
+            int r = p.rope().rotaryDim(p.dim());
+            float factor = (float) p.rope().attentionFactor();
+            scratch.put(Buf.ROPE_FREQ, RopeFrequencies.bytes(p.rope(), p.dim()));
             int[] qp = p.queryPositions();
             int[] kp = p.keyPositions();
             if (qp != null) {
@@ -96,10 +101,10 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
             if (kp != null) {
                 scratch.put(Buf.K_POSITIONS, 4L * kp.length);
             }
-            cmds.add(new Rope(q, st, p.batch(), p.heads(), p.nq(), p.dim(), style, p.rope().base(),
+            cmds.add(new Rope(q, st, p.batch(), p.heads(), p.nq(), p.dim(), r, style, Buf.ROPE_FREQ, factor,
                     qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Ref.of(Buf.Q_POSITIONS),
                     qp == null || qp.length == p.nq() ? 0 : p.nq()));
-            cmds.add(new Rope(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), style, p.rope().base(), 0,
+            cmds.add(new Rope(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), r, style, Buf.ROPE_FREQ, factor, 0,
                     kp == null ? null : Ref.of(Buf.K_POSITIONS), kp == null || kp.length == p.nk() ? 0 : p.nk()));
         }
         if (p.kvLengths() != null) {

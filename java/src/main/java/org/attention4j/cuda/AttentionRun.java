@@ -90,6 +90,10 @@ final class AttentionRun extends DeviceCall {
         if (mem.containsKey(Buf.K_POSITIONS)) {
             rt.transfers.uploadInts(worker, p.keyPositions(), mem.get(Buf.K_POSITIONS));
         }
+        if (mem.containsKey(Buf.ROPE_FREQ)) {
+            float[] f = RopeFrequencies.packed(p.rope(), p.dim());
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(f), f.length, mem.get(Buf.ROPE_FREQ), DType.FP32);
+        }
         worker.mathMode(gp.mathMode());
         for (Command c : prog.commands()) {
             run(c, mem, weights);
@@ -102,10 +106,11 @@ final class AttentionRun extends DeviceCall {
             JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
         } else if (c instanceof AttentionProgram.Rope) {
             AttentionProgram.Rope r = (AttentionProgram.Rope) c;
-            long pairs = (long) r.batch() * r.heads() * r.n() * r.dim() / 2;
-            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (r.dim() / 2),
-                    worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(), r.n(), r.dim(), r.style(),
-                            r.base(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
+            long pairs = (long) r.batch() * r.heads() * r.n() * (r.rotaryDim() / 2);
+            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256,
+                    8 * (r.rotaryDim() / 2), worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(),
+                            r.n(), r.dim(), r.rotaryDim(), r.style(), mem.get(r.freq()), r.factor(), r.posOffset(),
+                            ptr(mem, r.positions()), r.positionsBatchStride()).values());
         } else if (c instanceof AttentionProgram.Gemm) {
             AttentionProgram.Gemm g = (AttentionProgram.Gemm) c;
             gemm(g.call(), mem.get(g.a()), g.aType(), mem.get(g.b()), g.bType(), mem.get(g.c()), g.cType());

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.attention4j.Rope;
-import org.attention4j.RopeStyle;
 
 /**
  * One fused-path call as a list of device commands over named buffers: pure data, built here and then run on
@@ -35,7 +34,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
         /** The output in the storage type before conversion to fp32, and the lse when only weights need it. */
         O_T, LSE_T,
         /** Uploaded arrays. */
-        Q_POS, K_POS, KV_LENGTHS, SLOPES, CU_Q, CU_K, CACHE_LENS, NEW_LENS,
+        Q_POS, K_POS, ROPE_FREQ, KV_LENGTHS, SLOPES, CU_Q, CU_K, CACHE_LENS, NEW_LENS,
         /** Decode workspaces. */
         PART_O, PART_LSE
     }
@@ -48,9 +47,19 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
     record Copy(Buf dst, Buf src, long bytes) implements Command {
     }
 
-    /** {@code a4j_rope_<type>} in place on {@code x [batch, heads, n, dim]}. */
-    record RopePass(Buf x, DType type, int batch, int heads, int n, int dim, int style, double base, int posOffset,
+    /**
+     * {@code a4j_rope_<type>} in place on {@code x [batch, heads, n, dim]}: the first {@code rot.rotaryDim()}
+     * elements of each vector, by the frequencies in {@link Buf#ROPE_FREQ}.
+     */
+    record RopePass(Buf x, DType type, int batch, int heads, int n, int dim, Rotation rot, int posOffset,
                     Buf positions, int positionsBatchStride) implements Command {
+    }
+
+    /**
+     * How a {@link RopePass} turns its vectors: rotary dim, pairing (0 half, 1 interleaved), the factor on cos and
+     * sin, and the buffer of {@link RopeFrequencies#packed} frequencies.
+     */
+    record Rotation(int rotaryDim, int style, float factor, Buf freq) {
     }
 
     /** {@code FLASHARGS} over buffers; null buffers are NULL pointers. */
@@ -112,7 +121,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
             q = b.rotatable(Buf.Q, Buf.QR, (long) p.batch() * p.heads() * p.nq() * p.dim() * st.bytes(), qkAreScratch);
             k = b.rotatable(Buf.K, Buf.KR, (long) p.batch() * p.kvHeads() * p.nk() * p.dim() * st.bytes(),
                     qkAreScratch);
-            int style = style(p.rope());
+            Rotation rot = b.rotation(p.rope(), p.dim());
             int[] qp = p.queryPositions();
             int[] kp = p.keyPositions();
             if (qp != null) {
@@ -121,10 +130,10 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
             if (kp != null) {
                 b.ints.put(Buf.K_POS, kp);
             }
-            b.cmds.add(new RopePass(q, st, p.batch(), p.heads(), p.nq(), p.dim(), style, p.rope().base(),
+            b.cmds.add(new RopePass(q, st, p.batch(), p.heads(), p.nq(), p.dim(), rot,
                     qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Buf.Q_POS,
                     qp == null || qp.length == p.nq() ? 0 : p.nq()));
-            b.cmds.add(new RopePass(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), style, p.rope().base(), 0,
+            b.cmds.add(new RopePass(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), rot, 0,
                     kp == null ? null : Buf.K_POS, kp == null || kp.length == p.nk() ? 0 : p.nk()));
         }
         if (p.kvLengths() != null) {
@@ -197,9 +206,9 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
             b.ints.put(Buf.Q_POS, qp);
             b.ints.put(Buf.K_POS, kp);
             // Token-major [total, H, D] is [B'=total, H, N=1, D] to the rotation kernel: position = positions[t].
-            int style = style(v.rope());
-            b.cmds.add(new RopePass(q, st, totalQ, v.heads(), 1, v.dim(), style, v.rope().base(), 0, Buf.Q_POS, 1));
-            b.cmds.add(new RopePass(k, st, totalK, v.kvHeads(), 1, v.dim(), style, v.rope().base(), 0, Buf.K_POS, 1));
+            Rotation rot = b.rotation(v.rope(), v.dim());
+            b.cmds.add(new RopePass(q, st, totalQ, v.heads(), 1, v.dim(), rot, 0, Buf.Q_POS, 1));
+            b.cmds.add(new RopePass(k, st, totalK, v.kvHeads(), 1, v.dim(), rot, 0, Buf.K_POS, 1));
         }
         b.ints.put(Buf.CU_Q, v.cuQ());
         b.ints.put(Buf.CU_K, v.cuK());
@@ -245,13 +254,13 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
         if (d.rope() != null) {
             q = b.rotatable(Buf.Q, Buf.QR, (long) d.batch() * d.heads() * d.nq() * d.dim() * st.bytes(), qIsScratch);
             kc = Buf.K_ROT;
-            int style = style(d.rope());
+            Rotation rot = b.rotation(d.rope(), d.dim());
             if (!rotatedKeysValid) {
                 // Rebuild the cache's rotated keys from scratch: every row j at position j.
                 b.cmds.add(new Copy(Buf.K_ROT, Buf.K_CACHE, (long) d.batch() * d.kvHeads() * d.capacity() * d.dim()
                         * st.bytes()));
-                b.cmds.add(new RopePass(Buf.K_ROT, st, d.batch(), d.kvHeads(), d.capacity(), d.dim(), style,
-                        d.rope().base(), 0, null, 0));
+                b.cmds.add(new RopePass(Buf.K_ROT, st, d.batch(), d.kvHeads(), d.capacity(), d.dim(), rot, 0,
+                        null, 0));
             }
             int[] qp = new int[d.batch() * d.nq()];
             for (int s = 0; s < d.batch(); s++) {
@@ -260,7 +269,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                 }
             }
             b.ints.put(Buf.Q_POS, qp);
-            b.cmds.add(new RopePass(q, st, d.batch(), d.heads(), d.nq(), d.dim(), style, d.rope().base(), 0,
+            b.cmds.add(new RopePass(q, st, d.batch(), d.heads(), d.nq(), d.dim(), rot, 0,
                     Buf.Q_POS, d.nq()));
         }
         b.ints.put(Buf.CACHE_LENS, d.lengths());
@@ -311,8 +320,8 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                 }
             }
             b.ints.put(Buf.K_POS, pos);
-            b.cmds.add(new RopePass(kr, st, batch, kvHeads, nNew, dim, style(rotation), rotation.base(), 0, Buf.K_POS,
-                    nNew));
+            b.cmds.add(new RopePass(kr, st, batch, kvHeads, nNew, dim, b.rotation(rotation, dim), 0,
+                    Buf.K_POS, nNew));
             // The kernel copies a K and a V row per element: both halves write the same rotated row here.
             b.cmds.add(new Append(l, st, kr, kr, Buf.K_ROT, Buf.K_ROT, Buf.CACHE_LENS, Buf.NEW_LENS, batch, kvHeads,
                     nNew, capacity, dim));
@@ -330,15 +339,18 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                   int causal, int windowLeft, int windowRight, float[] alibiSlopes, Rope rope) {
     }
 
-    private static int style(Rope r) {
-        return r.style() == RopeStyle.HALF ? 0 : 1;
-    }
-
     private static final class Builder {
         final Map<Buf, Long> scratch = new EnumMap<>(Buf.class);
         final Map<Buf, int[]> ints = new EnumMap<>(Buf.class);
         final Map<Buf, float[]> floats = new EnumMap<>(Buf.class);
         final List<Command> cmds = new ArrayList<>();
+
+        /** The rotation of {@code rope} at head dim {@code dim}, its frequency table uploaded with the program. */
+        Rotation rotation(Rope rope, int dim) {
+            floats.put(Buf.ROPE_FREQ, RopeFrequencies.packed(rope, dim));
+            return new Rotation(rope.rotaryDim(dim), RopeFrequencies.style(rope), (float) rope.attentionFactor(),
+                    Buf.ROPE_FREQ);
+        }
 
         /** The buffer to rotate: {@code src} itself when it is scratch, else a copy. */
         Buf rotatable(Buf src, Buf copy, long bytes, boolean srcIsScratch) {

@@ -55,10 +55,12 @@ final class FlashRun extends DeviceCall {
             JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
         } else if (c instanceof FlashProgram.RopePass) {
             FlashProgram.RopePass r = (FlashProgram.RopePass) c;
-            long pairs = (long) r.batch() * r.heads() * r.n() * r.dim() / 2;
-            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (r.dim() / 2),
-                    worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(), r.n(), r.dim(), r.style(),
-                            r.base(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
+            FlashProgram.Rotation rot = r.rot();
+            long pairs = (long) r.batch() * r.heads() * r.n() * (rot.rotaryDim() / 2);
+            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256,
+                    8 * (rot.rotaryDim() / 2), worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(),
+                            r.n(), r.dim(), rot.rotaryDim(), rot.style(), mem.get(rot.freq()), rot.factor(),
+                            r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
         } else if (c instanceof FlashProgram.Forward) {
             FlashProgram.Forward f = (FlashProgram.Forward) c;
             FlashLaunch l = available(f.launch(), f.args().dim());

@@ -91,11 +91,14 @@ final class KernelArgs {
         return m.appendTo(new KernelArgs().ptr(s).ptr(p).ptr(lse).ptr(partial).i32(chunkLen));
     }
 
-    /** {@code a4j_rope_<T>(x, B, H, N, D, style, base, posOffset, positions, positionsBatchStride)}. */
-    static KernelArgs rope(CUdeviceptr x, int b, int h, int n, int d, int style, double base, int posOffset,
-                           CUdeviceptr positions, int positionsBatchStride) {
-        return new KernelArgs().ptr(x).i32(b).i32(h).i32(n).i32(d).i32(style).f64(base).i32(posOffset)
-                .ptr(positions).i32(positionsBatchStride);
+    /**
+     * {@code a4j_rope_<T>(x, B, H, N, D, R, style, freq, factor, posOffset, positions, positionsBatchStride)};
+     * {@code freq} is {@link RopeFrequencies#packed}.
+     */
+    static KernelArgs rope(CUdeviceptr x, int b, int h, int n, int d, int r, int style, CUdeviceptr freq,
+                           float factor, int posOffset, CUdeviceptr positions, int positionsBatchStride) {
+        return new KernelArgs().ptr(x).i32(b).i32(h).i32(n).i32(d).i32(r).i32(style).ptr(freq).f32(factor)
+                .i32(posOffset).ptr(positions).i32(positionsBatchStride);
     }
 
     /** {@code a4j_<from>_to_<to>(in, out, n)}. */

@@ -306,6 +306,12 @@ public final class TransformerBlock {
             return this;
         }
 
+        /** RoPE in the attention as a checkpoint configures it (partial rotary, scaling); null: none. */
+        public Builder rope(Rope rope) {
+            this.rope = rope;
+            return this;
+        }
+
         /** ALiBi in the attention. */
         public Builder alibi() {
             this.alibi = true;

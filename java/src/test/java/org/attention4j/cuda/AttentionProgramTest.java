@@ -13,6 +13,7 @@ import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
 import org.attention4j.Causal;
 import org.attention4j.Rope;
+import org.attention4j.RopeScaling;
 import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
@@ -95,6 +96,9 @@ class AttentionProgramTest {
                 case SLOPES:
                     f.put(buf, fitF(p.alibiSlopes(), n));
                     break;
+                case ROPE_FREQ:
+                    f.put(buf, fitF(RopeFrequencies.packed(p.rope(), p.dim()), n));
+                    break;
                 default:
                     float[] a = new float[n];
                     Arrays.fill(a, Float.NaN);        // scratch holds garbage
@@ -112,7 +116,7 @@ class AttentionProgramTest {
                 AttentionProgram.Rope r = (AttentionProgram.Rope) c;
                 assertTrue(qkScratch ? r.x() == Buf.Q || r.x() == Buf.K : r.x() == Buf.QR || r.x() == Buf.KR,
                         "RoPE must not touch caller-owned Q/K: " + r.x());
-                rope(f.get(r.x()), r, r.positions() == null ? null : ints.get(r.positions().buf()), st);
+                rope(f.get(r.x()), r, f.get(r.freq()), r.positions() == null ? null : ints.get(r.positions().buf()), st);
             } else if (c instanceof AttentionProgram.Gemm) {
                 AttentionProgram.Gemm g = (AttentionProgram.Gemm) c;
                 assertEquals(st, g.aType());
@@ -183,8 +187,9 @@ class AttentionProgramTest {
                 for (int i = 0; i < kp.length; i++) {
                     kp[i] = rnd.nextInt(5000);
                 }
-                return AttentionOptions.builder().rope(new Rope(10000, RopeStyle.INTERLEAVED, qp, kp)).causal()
-                        .returnWeights(true).returnLse(true).build();
+                // Partial rotary (half the head dim, even) with YaRN, at positions past its original context.
+                Rope rope = new Rope(10000, RopeStyle.INTERLEAVED, qp, kp, d / 4 * 2, RopeScaling.Yarn.of(4, 1024));
+                return AttentionOptions.builder().rope(rope).causal().returnWeights(true).returnLse(true).build();
             }
             case 2: {
                 boolean[] m = new boolean[b * nq * nk];
@@ -192,7 +197,8 @@ class AttentionProgramTest {
                     m[i] = rnd.nextInt(3) != 0;
                 }
                 return AttentionOptions.builder().mask(AttentionMask.ofBoolean(m, b, 1, nq, nk)).window(2, 1)
-                        .rope(500, RopeStyle.HALF).returnWeights(true).returnLse(true).build();
+                        .rope(Rope.of(500, RopeStyle.HALF).withScaling(new RopeScaling.Llama3(8, 1, 4, 64)))
+                        .returnWeights(true).returnLse(true).build();
             }
             case 3:
                 return AttentionOptions.builder().scale(0.7).alibiSlopes(new float[hq]).window(-1, 0)
@@ -239,16 +245,17 @@ class AttentionProgramTest {
     }
 
     /** The RoPE kernel as cuda/README.md specifies it. */
-    private static void rope(float[] x, AttentionProgram.Rope r, int[] positions, DType t) {
-        int half = r.dim() / 2;
+    private static void rope(float[] x, AttentionProgram.Rope r, float[] freq, int[] positions, DType t) {
+        int half = r.rotaryDim() / 2;
+        assertEquals(2 * half, freq.length, "frequency table");
         for (int b = 0; b < r.batch(); b++) {
             for (int h = 0; h < r.heads(); h++) {
                 for (int n = 0; n < r.n(); n++) {
                     int base = ((b * r.heads() + h) * r.n() + n) * r.dim();
                     long pos = r.posOffset() + (positions == null ? n : positions[b * r.positionsBatchStride() + n]);
                     for (int i = 0; i < half; i++) {
-                        double angle = pos * Math.pow(r.base(), -2.0 * i / r.dim());
-                        float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
+                        double angle = pos * RopeFrequencies.unpack(freq, i);
+                        float cos = (float) Math.cos(angle) * r.factor(), sin = (float) Math.sin(angle) * r.factor();
                         int ia = r.style() == 0 ? i : 2 * i;
                         int ib = r.style() == 0 ? i + half : 2 * i + 1;
                         float xa = x[base + ia], xb = x[base + ib];

@@ -108,19 +108,25 @@ final class FlashEmulator {
         if (r.positions() != null) {
             assertNotNull(pos, "positions " + r.positions() + " not uploaded");
         }
-        int half = r.dim() / 2;
+        FlashProgram.Rotation rot = r.rot();
+        float[] freq = f.get(rot.freq());
+        assertNotNull(freq, "frequencies " + rot.freq() + " not uploaded");
+        int half = rot.rotaryDim() / 2;
+        assertEquals(2 * half, freq.length, "frequency table");
         for (int b = 0; b < r.batch(); b++) {
             for (int h = 0; h < r.heads(); h++) {
                 for (int n = 0; n < r.n(); n++) {
                     int base = ((b * r.heads() + h) * r.n() + n) * r.dim();
                     long p = r.posOffset() + (pos == null ? n : pos[b * r.positionsBatchStride() + n]);
                     for (int t = 0; t < half; t++) {
-                        double angle = p * Math.pow(r.base(), -2.0 * t / r.dim());
-                        int ia = r.style() == 0 ? t : 2 * t;
-                        int ib = r.style() == 0 ? t + half : 2 * t + 1;
+                        double angle = p * RopeFrequencies.unpack(freq, t);
+                        double cos = Math.cos(angle) * rot.factor();
+                        double sin = Math.sin(angle) * rot.factor();
+                        int ia = rot.style() == 0 ? t : 2 * t;
+                        int ib = rot.style() == 0 ? t + half : 2 * t + 1;
                         double xa = x[base + ia], xb = x[base + ib];
-                        x[base + ia] = store(xa * Math.cos(angle) - xb * Math.sin(angle), st);
-                        x[base + ib] = store(xb * Math.cos(angle) + xa * Math.sin(angle), st);
+                        x[base + ia] = store(xa * cos - xb * sin, st);
+                        x[base + ib] = store(xb * cos + xa * sin, st);
                     }
                 }
             }

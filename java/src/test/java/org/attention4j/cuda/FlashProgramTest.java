@@ -14,6 +14,7 @@ import org.attention4j.AttentionResult;
 import org.attention4j.Causal;
 import org.attention4j.HostKvCache;
 import org.attention4j.Rope;
+import org.attention4j.RopeScaling;
 import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
@@ -57,10 +58,11 @@ class FlashProgramTest {
                 for (int j = 0; j < kp.length; j++) {
                     kp[j] = 3 * j;
                 }
-                return o.causal().rope(new Rope(500, RopeStyle.INTERLEAVED, qp, kp)).alibi().build();
+                return o.causal().rope(new Rope(500, RopeStyle.INTERLEAVED, qp, kp).withScaling(RopeScaling.Yarn.of(8, 512)))
+                        .alibi().build();
             }
             default:
-                return o.causal().rope(10000, RopeStyle.INTERLEAVED).window(7, -1).build();
+                return o.causal().rope(Rope.of(10000, RopeStyle.INTERLEAVED).withRotaryDim(2)).window(7, -1).build();
         }
     }
 
@@ -145,7 +147,8 @@ class FlashProgramTest {
         AttentionOptions.Builder o = AttentionOptions.builder().returnLse(true);
         switch (which) {
             case 0:
-                o.causal().rope(10000, RopeStyle.HALF);
+                o.causal().rope(Rope.of(10000, RopeStyle.HALF).withRotaryDim(d / 4 * 2)
+                        .withScaling(new RopeScaling.Linear(2)));
                 break;
             case 1:
                 o.causal(Causal.TOP_LEFT).alibi().scale(0.4);
@@ -222,7 +225,8 @@ class FlashProgramTest {
                 o.causal().rope(10000, RopeStyle.HALF);
                 break;
             case 1:
-                o.causal().alibi().rope(500, RopeStyle.INTERLEAVED);
+                o.causal().alibi().rope(Rope.of(500, RopeStyle.INTERLEAVED).withRotaryDim(d / 4 * 2)
+                        .withScaling(new RopeScaling.NtkAware(4)));
                 break;
             default:
                 o.causal().window(40, -1).scale(0.2);

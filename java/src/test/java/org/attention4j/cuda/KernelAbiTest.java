@@ -45,7 +45,7 @@ class KernelAbiTest {
             String s = Kernels.suffix(t);
             check(entries, "a4j_softmax_" + s, KernelArgs.softmax(null, null, null, m));
             check(entries, "a4j_softmax_split_finish_" + s, KernelArgs.splitFinish(null, null, null, null, 4, m));
-            check(entries, "a4j_rope_" + s, KernelArgs.rope(null, 1, 1, 1, 2, 0, 1e4, 0, null, 0));
+            check(entries, "a4j_rope_" + s, KernelArgs.rope(null, 1, 1, 1, 2, 2, 0, null, 1f, 0, null, 0));
             if (t != DType.FP32) {
                 check(entries, "a4j_f32_to_" + s, KernelArgs.convert(null, null, 1));
                 check(entries, "a4j_" + s + "_to_f32", KernelArgs.convert(null, null, 1));
