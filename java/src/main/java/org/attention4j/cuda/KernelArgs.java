@@ -12,7 +12,7 @@ import jcuda.driver.CUdeviceptr;
  * {@code .param} lists of the compiled PTX, so that a change of ABI on either side fails on the CPU.
  */
 final class KernelArgs {
-    /** The PTX type of each parameter: u32 (int), u64 (long long or pointer), f32, f64. */
+    /** The PTX type of each parameter: u32 (int), u64 (long long or pointer), f32. */
     private final List<String> types = new ArrayList<>();
     private final List<Pointer> values = new ArrayList<>();
 
@@ -37,12 +37,6 @@ final class KernelArgs {
     KernelArgs f32(float v) {
         types.add("f32");
         values.add(Pointer.to(new float[] {v}));
-        return this;
-    }
-
-    KernelArgs f64(double v) {
-        types.add("f64");
-        values.add(Pointer.to(new double[] {v}));
         return this;
     }
 
