@@ -116,17 +116,22 @@ final class Float64Mha {
         return new Result(linear(o, batch * n, mha.outProj()), weights);
     }
 
-    /** RoPE written out: pair t turns by {@code pos * base^(-2t/hd)}. */
+    /**
+     * RoPE written out: pair t of the rotary part turns by {@code pos * invFreq[t]} (partial rotary and the
+     * scalings as {@link Rope#inverseFrequencies} gives them), cos and sin times the attention factor.
+     */
     static void rotate(double[] x, int pos, Rope rope) {
-        int hd = x.length;
-        for (int t = 0; t < hd / 2; t++) {
-            double angle = pos * Math.pow(rope.base(), -2.0 * t / hd);
+        double[] inv = rope.inverseFrequencies(x.length);
+        int half = inv.length;
+        double f = rope.attentionFactor();
+        for (int t = 0; t < half; t++) {
+            double angle = pos * inv[t];
             int a = rope.style() == RopeStyle.HALF ? t : 2 * t;
-            int b = rope.style() == RopeStyle.HALF ? t + hd / 2 : 2 * t + 1;
+            int b = rope.style() == RopeStyle.HALF ? t + half : 2 * t + 1;
             double xa = x[a];
             double xb = x[b];
-            x[a] = xa * Math.cos(angle) - xb * Math.sin(angle);
-            x[b] = xa * Math.sin(angle) + xb * Math.cos(angle);
+            x[a] = (xa * Math.cos(angle) - xb * Math.sin(angle)) * f;
+            x[b] = (xa * Math.sin(angle) + xb * Math.cos(angle)) * f;
         }
     }
 }
