@@ -10,7 +10,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code attention4j} command line: {@code demo}, {@code attend}, {@code bench}, {@code heatmap}.
+ * The {@code attention4j} command line: {@code demo}, {@code attend}, {@code bench}, {@code heatmap}, {@code maps}.
  *
  * <p>Errors print one line on stderr, {@code error: ...}, and exit with status 2 (bad usage or input) or 3 (an
  * engine failure); no stack trace unless {@code -Dattention4j.debug=true}. Log lines go to stderr only (INFO,
@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Scaled dot-product attention on the GPU or CPU.",
         subcommands = {DemoCommand.class, AttendCommand.class, BenchCommand.class, HeatmapCommand.class,
+                MapsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
