@@ -20,6 +20,7 @@ import org.attention4j.Backend;
 import org.attention4j.Tensor;
 import org.attention4j.io.FileChecks;
 import org.attention4j.io.HeatmapPng;
+import org.attention4j.io.ModelConfig;
 import org.attention4j.io.SafetensorsFile;
 import org.attention4j.nn.Activation;
 import org.attention4j.nn.Checkpoints;
@@ -58,8 +59,13 @@ public final class MapsCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "vit|clip-text", description = "Which tower to run.")
     String model;
 
-    @Option(names = "--heads", required = true, paramLabel = "H", description = "num_attention_heads of the model.")
-    int heads;
+    @Option(names = "--config", paramLabel = "config.json",
+            description = "The model's Hugging Face config: num_attention_heads, layer_norm_eps and hidden_act come "
+                    + "from it (text_config for CLIP) unless given below.", converter = FilePathConverter.class)
+    Path config;
+
+    @Option(names = "--heads", paramLabel = "H", description = "num_attention_heads (required without --config).")
+    Integer heads;
 
     @Option(names = "--layer", defaultValue = "-1", paramLabel = "L",
             description = "Which layer's maps (0-based; default: the last).")
@@ -88,8 +94,8 @@ public final class MapsCommand implements Callable<Integer> {
     @Option(names = "--tokens", split = ",", paramLabel = "id", description = "CLIP text: token ids, comma-separated.")
     int[] tokens;
 
-    @Option(names = "--act", defaultValue = "quick_gelu", paramLabel = "quick_gelu|gelu",
-            description = "CLIP text: hidden_act (default quick_gelu, OpenAI's).")
+    @Option(names = "--act", paramLabel = "quick_gelu|gelu",
+            description = "CLIP text: hidden_act (default: the config's, else quick_gelu, OpenAI's).")
     String act;
 
     @Option(names = "--out-dir", required = true, paramLabel = "DIR", description = "Where the PNGs go (created).",
@@ -107,17 +113,28 @@ public final class MapsCommand implements Callable<Integer> {
             case "clip-text" -> false;
             default -> throw new IllegalArgumentException("--model must be vit or clip-text, got '" + model + "'");
         };
-        if (heads < 1) {
-            throw new IllegalArgumentException("--heads must be >= 1, got " + heads);
-        }
         FileChecks.checkInput(weights, "--weights " + weights);
+        ModelConfig cfg = null;
+        if (config != null) {
+            cfg = ModelConfig.read(config);
+            if (!vit && cfg.has("text_config")) {
+                cfg = cfg.section("text_config");
+            }
+        }
+        int h = heads != null ? heads : cfg != null ? cfg.numHeads() : 0;
+        if (h < 1) {
+            throw new IllegalArgumentException(heads == null ? "--heads or --config is required"
+                    : "--heads must be >= 1, got " + heads);
+        }
+        String activationName = act != null ? act : cfg != null && cfg.has("hidden_act") ? cfg.string("hidden_act")
+                : "quick_gelu";
         if (vit && image == null || !vit && tokens == null) {
             throw new IllegalArgumentException(vit ? "--model vit needs --image" : "--model clip-text needs --tokens");
         }
         if (vit) {
             FileChecks.checkInput(image, "--image " + image);
         }
-        double e = eps != null ? eps : vit ? 1e-12 : 1e-5;
+        double e = eps != null ? eps : cfg != null ? cfg.normEps(vit ? 1e-12 : 1e-5) : vit ? 1e-12 : 1e-5;
         String p = prefix != null ? prefix : vit ? "vit." : "text_model.";
         Backend chosen = Backend.parse(backend);
         Map<Path, float[]> pngs = new LinkedHashMap<>();
@@ -130,12 +147,12 @@ public final class MapsCommand implements Callable<Integer> {
             Encoder enc;
             if (vit) {
                 PatchEmbedding emb = Checkpoints.vitEmbeddings(f, p);
-                enc = Checkpoints.vitEncoder(f, p, heads, e);
+                enc = Checkpoints.vitEncoder(f, p, h, e);
                 grid = gridSide(f.tensor(p + "embeddings.position_embeddings").size() / emb.embedDim() - 1);
                 x = emb.forward(engine, readImage(image, grid * emb.patch()));
             } else {
                 TokenEmbedding emb = Checkpoints.clipTextEmbeddings(f, p);
-                enc = Checkpoints.clipTextEncoder(f, p, heads, e, activation(act));
+                enc = Checkpoints.clipTextEncoder(f, p, h, e, activation(activationName));
                 x = emb.forward(tokens, 1, tokens.length);
             }
             int l = layer == -1 ? enc.layers() - 1 : layer;
@@ -147,21 +164,21 @@ public final class MapsCommand implements Callable<Integer> {
             float[] w = r.weights().orElseThrow().data();
             int t = x.dim(1);
             float[] avg = new float[t * t];
-            for (int h = 0; h < heads; h++) {
-                float[] m = java.util.Arrays.copyOfRange(w, h * t * t, (h + 1) * t * t);
+            for (int hd = 0; hd < h; hd++) {
+                float[] m = java.util.Arrays.copyOfRange(w, hd * t * t, (hd + 1) * t * t);
                 for (int i = 0; i < m.length; i++) {
-                    avg[i] += m[i] / heads;
+                    avg[i] += m[i] / h;
                 }
-                put(pngs, sizes, titles, outDir.resolve("layer" + l + "_head" + h + ".png"), m, t, t,
-                        "layer " + l + " head " + h + " [" + t + " x " + t + "]");
+                put(pngs, sizes, titles, outDir.resolve("layer" + l + "_head" + hd + ".png"), m, t, t,
+                        "layer " + l + " head " + hd + " [" + t + " x " + t + "]");
                 if (vit) {
-                    put(pngs, sizes, titles, outDir.resolve("layer" + l + "_head" + h + "_cls.png"),
+                    put(pngs, sizes, titles, outDir.resolve("layer" + l + "_head" + hd + "_cls.png"),
                             java.util.Arrays.copyOfRange(m, 1, t), grid, grid,
-                            "layer " + l + " head " + h + ": class token -> patches");
+                            "layer " + l + " head " + hd + ": class token -> patches");
                 }
             }
             put(pngs, sizes, titles, outDir.resolve("layer" + l + "_mean.png"), avg, t, t,
-                    "layer " + l + " mean over " + heads + " heads");
+                    "layer " + l + " mean over " + h + " heads");
             summary = String.format(Locale.ROOT, "%s: %d layers, %d tokens, layer %d on %s", weights,
                     enc.layers(), t, l, r.backend().cliName());
         }
@@ -188,7 +205,7 @@ public final class MapsCommand implements Callable<Integer> {
         return switch (name) {
             case "quick_gelu" -> Activation.QUICK_GELU;
             case "gelu" -> Activation.GELU;
-            default -> throw new IllegalArgumentException("--act must be quick_gelu or gelu, got '" + name + "'");
+            default -> throw new IllegalArgumentException("hidden_act must be quick_gelu or gelu, got '" + name + "'");
         };
     }
 

@@ -138,8 +138,11 @@ class MapsCommandTest {
         Path w = dir.resolve("clip.safetensors");
         SafetensorsFile.write(w, t, Map.of());
         Path maps = dir.resolve("clip-maps");
-        int rc = run("maps", "--weights", w.toString(), "--model", "clip-text", "--heads", "2", "--tokens",
-                "1,5,7,29", "--layer", "0", "--out-dir", maps.toString(), "--backend", "cpu");
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, "{\"model_type\": \"clip\", \"text_config\": {\"hidden_size\": 8, "
+                + "\"num_attention_heads\": 2, \"layer_norm_eps\": 1e-05, \"hidden_act\": \"quick_gelu\"}}");
+        int rc = run("maps", "--weights", w.toString(), "--model", "clip-text", "--config", cfg.toString(),
+                "--tokens", "1,5,7,29", "--layer", "0", "--out-dir", maps.toString(), "--backend", "cpu");
         assertEquals(0, rc, err.toString());
         assertTrue(Files.isRegularFile(maps.resolve("layer0_head1.png")));
         assertFalse(Files.exists(maps.resolve("layer0_head1_cls.png")), "no class token in a text tower");
@@ -172,6 +175,9 @@ class MapsCommandTest {
         assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
                 w.toString(), "--out-dir", maps.toString(), "--backend", "cpu"));
         assertTrue(err.toString().contains("is not an image"), err.toString());
+        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--image", img.toString(),
+                "--out-dir", maps.toString(), "--backend", "cpu"));
+        assertTrue(err.toString().contains("--heads or --config is required"), err.toString());
         assertFalse(Files.exists(maps), "nothing written on refusal");
     }
 }
