@@ -148,7 +148,7 @@ public final class MapsCommand implements Callable<Integer> {
             if (vit) {
                 PatchEmbedding emb = Checkpoints.vitEmbeddings(f, p);
                 enc = Checkpoints.vitEncoder(f, p, h, e);
-                grid = gridSide(f.tensor(p + "embeddings.position_embeddings").size() / emb.embedDim() - 1);
+                grid = gridSide(emb.patches());
                 x = emb.forward(engine, readImage(image, grid * emb.patch()));
             } else {
                 TokenEmbedding emb = Checkpoints.clipTextEmbeddings(f, p);

@@ -52,6 +52,11 @@ public final class PatchEmbedding {
         return patch;
     }
 
+    /** The patches an image must make: the position table's tokens less the class token. */
+    public int patches() {
+        return positions.dim(0) - (classToken == null ? 0 : 1);
+    }
+
     /** The embedding size {@code E}. */
     public int embedDim() {
         return projection.outFeatures();
