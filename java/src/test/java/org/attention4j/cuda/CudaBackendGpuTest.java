@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +47,7 @@ class CudaBackendGpuTest {
     @BeforeEach
     void requireGpu() {
         CudaSupport.Availability a = CudaSupport.probe();
-        assumeTrue(a.usable(), "no CUDA device: " + a.detail());
+        GpuRequirement.require(a.usable(), "no CUDA device: " + a.detail());
         System.setProperty("attention4j.cuda.poison", "true");   // host calls: device outputs NaN-filled first
         // This class covers the cuBLAS path (CudaFlashGpuTest the fused one): AUTO would send most calls there.
         System.setProperty(CudaPath.PROPERTY, "cublas");

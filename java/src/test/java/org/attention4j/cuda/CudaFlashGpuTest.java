@@ -3,7 +3,6 @@ package org.attention4j.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,8 +46,8 @@ class CudaFlashGpuTest {
     @BeforeEach
     void requireGpu() {
         CudaSupport.Availability a = CudaSupport.probe();
-        assumeTrue(a.usable(), "no CUDA device: " + a.detail());
-        assumeTrue(CudaRuntime.get().flash.present(), "the packaged kernels lack the fused family (issue 4)");
+        GpuRequirement.require(a.usable(), "no CUDA device: " + a.detail());
+        GpuRequirement.require(CudaRuntime.get().flash.present(), "the packaged kernels lack the fused family (issue 4)");
         System.setProperty("attention4j.cuda.poison", "true");
         System.setProperty(CudaPath.PROPERTY, "fused");
     }

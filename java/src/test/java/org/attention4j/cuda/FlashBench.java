@@ -172,12 +172,9 @@ public final class FlashBench {
         }
     }
 
+    /** {@link BenchInputs#values}: the next input of {@code rnd}'s sequence, without a Gaussian per element. */
     private static float[] random(Random rnd, long n) {
-        float[] a = new float[Math.toIntExact(n)];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) rnd.nextGaussian();
-        }
-        return a;
+        return BenchInputs.values(rnd.nextLong(), n);
     }
 
     private static String jsonEscape(String s) {

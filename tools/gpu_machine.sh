@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The lent GPU machine's whole visit in two commands (issue 11). A task gets 15 device minutes in all and 10 a
+# command, and 64 MiB travel: pack here, then run everything in ONE device call that writes as it goes.
+#
+#   here:    bash tools/gpu_machine.sh pack          (builds with the kernels, fills .device/, prints the size)
+#   device:  run tool, carry [".device"], timeout_s 540:
+#            bash tools/gpu_machine.sh run            (results under $OUT; about 8 minutes at most)
+#   here:    bash tools/gpu_machine.sh dry-run       (the run step on this machine: every GPU step must FAIL,
+#                                                      none may pass or skip, which shows the checks bite)
+#
+# run, step by step, each under its own time limit and into its own file under $OUT (so a fault in one does
+# not poison the rest and whatever finished comes back even if the call is cut short):
+#   00 glibc >= 2.34 (what the packed natives need), then run.sh info (GPU, driver, Java, which cuBLAS);
+#   10 the native CUDA tests (built here into .device/native-tests), each binary alone;
+#   20 each GPU test class in its own JVM with -Dattention4j.test.requireGpu=true: a test that would skip
+#      (no driver, no cuBLAS, kernels missing) fails instead, with the probe's reason;
+#   30 a scan of the JUnit reports: every skipped test and its reason, every failure;
+#   40 the benchmarks (bench/gpu_bench.sh, bench/flash_bench.sh) with short case lists, when time is left.
+# SUMMARY.txt in $OUT has one line per step: PASS, FAIL (with the file to read) or SKIP (time).
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+cmd="${1:-}"
+
+# GPU test classes, one JVM each (the order puts the quick, diagnostic ones first).
+GPU_CLASSES=(JCudaNativesTest JniSymbolsTest FlashJniSymbolsTest DeviceTensorTest CudaBackendGpuTest CudaFlashGpuTest)
+
+pack() {
+    command -v nvcc >/dev/null || { echo "pack: nvcc is needed here to build the kernels" >&2; exit 2; }
+    bash ../shared/device/pack.sh || exit 1
+    grep -q "attention4j_kernels.fatbin" <(find .device/classes -name '*.fatbin') \
+        || { echo "pack: no kernels in .device/ (was nvcc found by the build?)" >&2; exit 1; }
+    echo "[gpu_machine] native CUDA tests (built here, sent along)"
+    make -s -C native-tests -j2 all >/dev/null || exit 1
+    mkdir -p .device/native-tests
+    cp native-tests/build/*_test .device/native-tests/
+    # JCuda's NVPTX-compiler and NVRTC bindings are never loaded (kernels come as a fatbin): about 9 MB less.
+    python3 - .device/lib <<'PY'
+import os, sys, zipfile
+d = sys.argv[1]
+for name in os.listdir(d):
+    if not (name.startswith("jcuda-natives") and name.endswith(".jar")):
+        continue
+    path = os.path.join(d, name)
+    with zipfile.ZipFile(path) as z:
+        keep = [i for i in z.infolist() if "NvPTXCompiler" not in i.filename and "Nvrtc" not in i.filename]
+        dropped = len(z.infolist()) - len(keep)
+        data = [(i, z.read(i)) for i in keep]
+    with zipfile.ZipFile(path + ".tmp", "w", zipfile.ZIP_DEFLATED) as z:
+        for i, b in data:
+            z.writestr(i, b)
+    os.replace(path + ".tmp", path)
+    print(f"[gpu_machine] {name}: {dropped} unused native libraries left out")
+PY
+    local dev tree
+    dev=$(du -sk .device | cut -f1)
+    tree=$(git ls-files -z | xargs -0 du -ck 2>/dev/null | tail -1 | cut -f1)
+    echo "[gpu_machine] .device: $((dev / 1024)) MiB; tracked tree: $((tree / 1024)) MiB; together" \
+        "$(( (dev + tree) / 1024 )) MiB of the 64 MiB that travel"
+    if (( dev + tree > 62 * 1024 )); then
+        echo "[gpu_machine] too close to the 64 MiB limit" >&2
+        exit 1
+    fi
+}
+
+OUTDIR="${OUT:-/tmp/gpu-machine-out}"
+START=$(date +%s)
+BUDGET="${BUDGET_S:-500}"   # seconds for the whole run (the command limit is 600; leave room to come back)
+
+left() { echo $(( BUDGET - ($(date +%s) - START) )); }
+
+# step NAME LIMIT_S COMMAND...: runs COMMAND with a time limit, output to $OUTDIR/NAME.txt, a line to SUMMARY.
+step() {
+    local name="$1" limit="$2"
+    shift 2
+    local l
+    l=$(left)
+    if (( l < 20 )); then
+        echo "SKIP $name (no time left)" | tee -a "$OUTDIR/SUMMARY.txt"
+        return
+    fi
+    (( limit > l - 10 )) && limit=$(( l - 10 ))
+    local t0=$(date +%s)
+    # Through bash -c, so that the functions below (exported) run under the limit as well as programs do.
+    timeout --kill-after=5 "$limit" bash -c '"$@"' _ "$@" > "$OUTDIR/$name.txt" 2>&1
+    local rc=$?
+    local verdict=PASS
+    [[ $rc -ne 0 ]] && verdict="FAIL (rc $rc$([[ $rc -eq 124 ]] && echo ", timed out after ${limit}s"); see $name.txt)"
+    echo "$verdict $name ($(( $(date +%s) - t0 ))s)" | tee -a "$OUTDIR/SUMMARY.txt"
+}
+
+glibc_ok() {
+    local v
+    v=$(ldd --version 2>&1 | head -1 | grep -oE '[0-9]+\.[0-9]+$')
+    echo "glibc $v (the packed JRE and natives need >= 2.34)"
+    [[ -n "$v" ]] && python3 -c "import sys; sys.exit(0 if tuple(map(int, '$v'.split('.'))) >= (2, 34) else 1)"
+}
+
+# CUDA libraries where pip puts them (PyTorch's nvidia/*/lib): run.sh's search looks in CUBLAS_DIRS first.
+pip_cuda_dirs() {
+    python3 - <<'PY' 2>/dev/null
+import glob, os
+try:
+    import nvidia
+    for base in nvidia.__path__:
+        print(" ".join(sorted(glob.glob(os.path.join(base, "*", "lib")))))
+except Exception:
+    pass
+PY
+}
+
+junit_class() {
+    local cls="$1"
+    JAVA_TOOL_OPTIONS="-Dattention4j.test.requireGpu=true ${JAVA_TOOL_OPTIONS:-}" \
+        OUT="$OUTDIR/junit-$cls" bash .device/run.sh junit --select-class "org.attention4j.cuda.$cls" \
+        --fail-if-no-tests
+}
+
+scan_reports() {
+    python3 - "$OUTDIR" <<'PY'
+import glob, os, re, sys
+out = sys.argv[1]
+bad = 0
+for f in sorted(glob.glob(os.path.join(out, "junit-*", "junit", "*.xml"))):
+    text = open(f, encoding="utf-8", errors="replace").read()
+    for case in re.finditer(r'<testcase name="([^"]*)" classname="([^"]*)"[^>]*>(.*?)</testcase>', text, re.S):
+        name, cls, body = case.groups()
+        m = re.search(r'<skipped message="([^"]*)"', body) or re.search(r'<skipped>([^<]*)', body)
+        if m:
+            print(f"SKIPPED {cls}.{name}: {m.group(1)[:300]}")
+            bad += 1
+        m = re.search(r'<(failure|error) message="([^"]*)"', body)
+        if m:
+            print(f"{m.group(1).upper()} {cls}.{name}: {m.group(2)[:300]}")
+            bad += 1
+print(f"{bad} tests skipped or failed")
+sys.exit(1 if bad else 0)
+PY
+}
+
+export -f glibc_ok junit_class scan_reports
+export OUTDIR
+
+run() {
+    mkdir -p "$OUTDIR"
+    : > "$OUTDIR/SUMMARY.txt"
+    echo "gpu_machine run, $(date -u +%FT%TZ), budget ${BUDGET}s" | tee -a "$OUTDIR/SUMMARY.txt"
+    [[ -f .device/run.sh ]] || { echo "FAIL no .device/ (pack here first, carry [\".device\"])" \
+        | tee -a "$OUTDIR/SUMMARY.txt"; return 1; }
+    export CUBLAS_DIRS="$(pip_cuda_dirs) ${CUBLAS_DIRS:-}"
+    step 00-glibc 10 glibc_ok || true
+    if grep -q "^FAIL 00-glibc" "$OUTDIR/SUMMARY.txt"; then
+        echo "glibc too old for the packed JRE/natives: nothing else can run" | tee -a "$OUTDIR/SUMMARY.txt"
+        return 1
+    fi
+    step 01-info 30 bash .device/run.sh info
+    for t in .device/native-tests/*_test; do
+        [[ -x "$t" ]] && step "10-native-$(basename "$t")" 90 "$t"
+    done
+    for cls in "${GPU_CLASSES[@]}"; do
+        step "20-junit-$cls" 180 junit_class "$cls"
+    done
+    step 30-report-scan 20 scan_reports
+    if [[ "${BENCH:-1}" == 1 ]]; then
+        step 40-gpu-bench 120 env CASES="1,8,2048,2048,64,1;1,32,8192,8192,128,1;16,32,1,4096,128,0" \
+            PRECISIONS=fp16,bf16,tf32 ITERS=10 OUT="$OUTDIR/gpu-bench" bash bench/gpu_bench.sh
+        step 41-flash-bench 120 env OUT="$OUTDIR/flash-bench" bash bench/flash_bench.sh
+    fi
+    echo "done in $(( $(date +%s) - START ))s" | tee -a "$OUTDIR/SUMMARY.txt"
+    ! grep -q "^FAIL" "$OUTDIR/SUMMARY.txt"
+}
+
+case "$cmd" in
+    pack) pack ;;
+    run) run ;;
+    dry-run)
+        # Here: no GPU, so every GPU step must fail (not pass, not skip): that is what this checks.
+        BENCH=0 run
+        echo "--- dry run on a machine without a GPU: the steps above are expected to FAIL, none to PASS but glibc/info"
+        if grep -E "^PASS (10-native|20-junit-Cuda)" "$OUTDIR/SUMMARY.txt"; then
+            echo "a GPU step passed without a GPU: the checks do not bite" >&2
+            exit 1
+        fi
+        ;;
+    *) echo "usage: tools/gpu_machine.sh pack | run | dry-run   (see the comment at the top)" >&2; exit 2 ;;
+esac
