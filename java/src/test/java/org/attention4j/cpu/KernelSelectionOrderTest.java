@@ -28,7 +28,7 @@ class KernelSelectionOrderTest {
     void vectorKindTouchedFirstStillWorks() throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process p = new ProcessBuilder(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
-                "-Dattention4j.cpu.simd=vector", "-cp", System.getProperty("java.class.path"),
+                "-Dattention4j.cpu.simd=vector", "-cp", org.attention4j.ChildClassPath.get(),
                 KernelSelectionOrderTest.class.getName()))
                 .redirectErrorStream(true).start();
         p.getOutputStream().close();

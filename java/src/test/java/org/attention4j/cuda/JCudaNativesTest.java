@@ -66,7 +66,7 @@ class JCudaNativesTest {
         Path planted = Files.writeString(shared.resolve(name), "planted by somebody else");
         Path priv = dir.resolve("private");
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Djava.io.tmpdir=" + shared,
+                "-cp", org.attention4j.ChildClassPath.get(), "-Djava.io.tmpdir=" + shared,
                 "-D" + JCudaNatives.DIR_PROPERTY + "=" + priv, Child.class.getName()))
                 .redirectErrorStream(true).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
