@@ -34,19 +34,24 @@ __device__ void a4j_flash_decode_split(const T* Q, const T* Kc, const T* Vc, flo
     const int groupRows = g * Nq;  // rows of one kv head: head hkv*g + r / Nq, query r % Nq
     const int rowGroups = (groupRows + A4J_FLASH_V1_BR - 1) / A4J_FLASH_V1_BR;
     const int split = blockIdx.x;
-    const int hkv = blockIdx.y / rowGroups;
-    const int r0 = (blockIdx.y % rowGroups) * A4J_FLASH_V1_BR;
     const long long rows = (long long)B * Hq * Nq;
     const float scale2 = scale * A4J_LOG2E;
-    if (hkv >= Hkv) return;  // a grid taller than asked (uniform per block, before any barrier)
-    for (int b = blockIdx.z; b < B; b += gridDim.z) {
-        A4jFlashSeq s = a4j_flash_seq_cache(b, Hq, Hkv, Nq, capacity, D, cacheSeqlens);
-        int kb, ke, s0, s1;
-        a4j_flash_union_keys(s, r0, min(r0 + A4J_FLASH_V1_BR, groupRows), Nq, causal, windowLeft, windowRight, &kb,
-                             &ke);
-        a4j_flash_split_keys(kb, ke, numSplits, split, A4J_FLASH_V1_BC, &s0, &s1);
-        a4j_flash_core_any<T, float>(Q, Kc, Vc, partO + split * rows * D, partLse + split * rows, s, D, scale2, causal,
-                                 windowLeft, windowRight, alibiSlopes, hkv, r0, groupRows, Nq, hkv * g, s0, s1);
+    // y strides over (kv head, row group) and z over the batch: the host caps both grid dims at 65535. Every
+    // trip count is uniform per block, so the barriers inside the core are reached by all its threads.
+    const int yBlocks = Hkv * rowGroups;
+    for (int yb = blockIdx.y; yb < yBlocks; yb += gridDim.y) {
+        const int hkv = yb / rowGroups;
+        const int r0 = (yb % rowGroups) * A4J_FLASH_V1_BR;
+        for (int b = blockIdx.z; b < B; b += gridDim.z) {
+            A4jFlashSeq s = a4j_flash_seq_cache(b, Hq, Hkv, Nq, capacity, D, cacheSeqlens);
+            int kb, ke, s0, s1;
+            a4j_flash_union_keys(s, r0, min(r0 + A4J_FLASH_V1_BR, groupRows), Nq, causal, windowLeft, windowRight,
+                                 &kb, &ke);
+            a4j_flash_split_keys(kb, ke, numSplits, split, A4J_FLASH_V1_BC, &s0, &s1);
+            a4j_flash_core_any<T, float>(Q, Kc, Vc, partO + split * rows * D, partLse + split * rows, s, D, scale2,
+                                         causal, windowLeft, windowRight, alibiSlopes, hkv, r0, groupRows, Nq, hkv * g,
+                                         s0, s1);
+        }
     }
 }
 

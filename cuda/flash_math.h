@@ -22,6 +22,20 @@
 #define A4J_FLASH_V1_THREADS 128
 #define A4J_FLASH_V1_BR 16
 #define A4J_FLASH_V1_BC 32
+
+// Decode's split count, the one rule (FlashLaunch.decodeSplits mirrors it; FlashLaunchTest reads these two
+// numbers from this file): enough splits for about A4J_FLASH_DECODE_BLOCKS_PER_SM blocks per SM, each split at
+// least A4J_FLASH_DECODE_MIN_KEYS cached keys.
+#define A4J_FLASH_DECODE_BLOCKS_PER_SM 4
+#define A4J_FLASH_DECODE_MIN_KEYS 256
+A4J_HD int a4j_flash_decode_splits(int B, int Hq, int Hkv, int Nq, int capacity, int sms) {
+    long long rowBlocks = (long long)B * Hkv * (((long long)(Hq / Hkv) * Nq + 15) / 16);
+    long long want = ((long long)A4J_FLASH_DECODE_BLOCKS_PER_SM * sms + rowBlocks - 1) / rowBlocks;
+    long long most = (capacity + A4J_FLASH_DECODE_MIN_KEYS - 1) / A4J_FLASH_DECODE_MIN_KEYS;
+    if (most < 1) most = 1;
+    long long n = want < most ? want : most;
+    return (int)(n < 1 ? 1 : n);
+}
 #define A4J_FLASH_V1_ROWS_PER_WARP (A4J_FLASH_V1_BR / (A4J_FLASH_V1_THREADS / 32))
 #define A4J_FLASH_MAX_D 256
 // Version 2 (tensor cores): 4 warps x 16 rows; Bc 64 up to a 128 head-dim bucket, 32 above (registers).

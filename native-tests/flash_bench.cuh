@@ -51,8 +51,8 @@ static void bench_decode(int B, int Hq, int Hkv, int len, int D) {
     cudaCheck(cudaMemset(q, 0, nq * sizeof(T)));
     cudaCheck(cudaMemset(k, 0, nc * sizeof(T)));
     cudaCheck(cudaMemset(v, 0, nc * sizeof(T)));
-    int g = Hq / Hkv, rowGroups = (g + 15) / 16;
-    int splits = std::max(1, std::min((4 * num_sms() + B * Hkv * rowGroups - 1) / (B * Hkv * rowGroups), (len + 255) / 256));
+    int rowGroups = (Hq / Hkv + 15) / 16;
+    int splits = a4j_flash_decode_splits(B, Hq, Hkv, 1, len, num_sms());
     long long rows = (long long)B * Hq;
     cudaCheck(cudaMalloc(&partO, splits * rows * D * sizeof(float)));
     cudaCheck(cudaMalloc(&partL, splits * rows * sizeof(float)));

@@ -65,18 +65,25 @@ record FlashLaunch(String function, int gridX, int gridY, int gridZ, int block, 
         requireDim(dim);
         int g = heads / kvHeads;
         return new FlashLaunch("a4j_flash_decode_split_" + Kernels.suffix(t), numSplits,
-                (int) (kvHeads * ceilDiv((long) g * nq, DECODE_ROWS)), gridZ(batch), 128, v1Shared(dim));
+                (int) Math.min(kvHeads * ceilDiv((long) g * nq, DECODE_ROWS), MAX_GRID_YZ), gridZ(batch), 128,
+                v1Shared(dim));   // the kernel strides over y (and z) past the cap
     }
 
+    /** Decode blocks per SM the split count aims at: {@code A4J_FLASH_DECODE_BLOCKS_PER_SM} of cuda/flash_math.h. */
+    static final int DECODE_BLOCKS_PER_SM = 4;
+    /** Fewest cached keys per split: {@code A4J_FLASH_DECODE_MIN_KEYS} of cuda/flash_math.h. */
+    static final int DECODE_MIN_KEYS = 256;
+
     /**
-     * The split count of a decode: enough blocks to fill the device about twice
-     * ({@code ceil(2 * SMs / (B * Hkv * ceil(g * Nq / 16)))}), at least 1 and at most one split per 256 cached
-     * keys, so that short caches are not cut into splits with nothing to do.
+     * The split count of a decode, as {@code a4j_flash_decode_splits} in cuda/flash_math.h (the native benchmark's
+     * rule too): about {@link #DECODE_BLOCKS_PER_SM} blocks per SM
+     * ({@code ceil(4 * SMs / (B * Hkv * ceil(g * Nq / 16)))}), at least 1 and at most one split per
+     * {@link #DECODE_MIN_KEYS} cached keys, so that short caches are not cut into splits with nothing to do.
      */
     static int decodeSplits(int batch, int heads, int kvHeads, int nq, int capacity, int sms) {
         long rowBlocks = (long) batch * kvHeads * ceilDiv((long) (heads / kvHeads) * nq, DECODE_ROWS);
-        long want = ceilDiv(2L * sms, rowBlocks);
-        long most = Math.max(1, ceilDiv(capacity, 256));
+        long want = ceilDiv((long) DECODE_BLOCKS_PER_SM * sms, rowBlocks);
+        long most = Math.max(1, ceilDiv(capacity, DECODE_MIN_KEYS));
         return (int) Math.max(1, Math.min(want, most));
     }
 

@@ -61,16 +61,41 @@ class FlashLaunchTest {
     }
 
     @Test
+    void theDecodeSplitRuleIsTheKernelsOne() throws java.io.IOException {
+        java.nio.file.Path h = java.nio.file.Path.of(System.getProperty("attention4j.cudaSources", "../cuda"),
+                "flash_math.h");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(h), "no CUDA sources at " + h);
+        String src = java.nio.file.Files.readString(h);
+        assertEquals(FlashLaunch.DECODE_BLOCKS_PER_SM, define(src, "A4J_FLASH_DECODE_BLOCKS_PER_SM"));
+        assertEquals(FlashLaunch.DECODE_MIN_KEYS, define(src, "A4J_FLASH_DECODE_MIN_KEYS"));
+    }
+
+    private static int define(String src, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("#define " + name + " (\\d+)").matcher(src);
+        org.junit.jupiter.api.Assertions.assertTrue(m.find(), name + " not defined in flash_math.h");
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void decodeGridIsCappedAndTheKernelStrides() {
+        // 4096 kv heads x 16 groups of 16 rows (g = 16, Nq = 16): 65536 y blocks, one past the limit.
+        FlashLaunch l = FlashLaunch.decodeSplit(DType.FP16, 1, 4096 * 16, 4096, 16, 64, 1);
+        assertEquals(65535, l.gridY());
+        assertEquals(32, FlashLaunch.decodeSplit(DType.FP16, 1, 32, 8, 16, 64, 1).gridY());   // 8 x 4
+    }
+
+    @Test
     void decodeSplitCountFillsTheDevice() {
-        // H200: 132 SMs. Llama-style B=1, Hq=32, Hkv=8, one query: 8 row blocks, ceil(264 / 8) = 33 splits.
-        assertEquals(33, FlashLaunch.decodeSplits(1, 32, 8, 1, 32768, 132));
+        // H200: 132 SMs. Llama-style B=1, Hq=32, Hkv=8, one query: 8 row blocks, ceil(528 / 8) = 66 splits.
+        assertEquals(66, FlashLaunch.decodeSplits(1, 32, 8, 1, 32768, 132));
         // A short cache caps the splits at one per 256 keys.
         assertEquals(4, FlashLaunch.decodeSplits(1, 32, 8, 1, 1000, 132));
         assertEquals(1, FlashLaunch.decodeSplits(1, 32, 8, 1, 1, 132));
-        // A large batch fills the device by itself.
-        assertEquals(1, FlashLaunch.decodeSplits(64, 32, 8, 1, 131072, 132));
+        // A large batch nearly fills the device by itself: 512 row blocks, ceil(528 / 512) = 2.
+        assertEquals(2, FlashLaunch.decodeSplits(64, 32, 8, 1, 131072, 132));
+        assertEquals(1, FlashLaunch.decodeSplits(128, 32, 8, 1, 131072, 132));
         // 16 queries of 4 grouped heads: 64 rows per kv head = 4 row blocks each.
-        assertEquals(5, FlashLaunch.decodeSplits(2, 32, 8, 16, 131072, 132));  // ceil(264 / 64)
+        assertEquals(9, FlashLaunch.decodeSplits(2, 32, 8, 16, 131072, 132));  // ceil(528 / 64)
         FlashLaunch l = FlashLaunch.decodeSplit(DType.BF16, 2, 32, 8, 16, 128, 5);
         assertEquals("a4j_flash_decode_split_bf16", l.function());
         assertEquals(5, l.gridX());
