@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch's scaled_dot_product_attention on the same cases and precisions as attention4j's GpuBench.
 
-Times the math backend (materialises the scores, the like-for-like comparison with attention4j's cuBLAS path)
-and PyTorch's default choice (flash / memory-efficient kernels where they apply), with CUDA events, and prints
+Like for like (issue 11): both sides are timed the same way, wall clock around a call and its synchronisation
+(attention4j's calls return synchronised), median over rounds after warm-up; the back-to-back throughput with
+CUDA events is printed beside it. Each PyTorch backend is pinned per row with torch.nn.attention.sdpa_kernel
+(math, flash, efficient, cudnn, and PyTorch's own choice) and a backend that refuses the case says so. The math
+backend at fp16/bf16 upcasts to fp32 unless torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True): it is
+set, so math computes at the precision asked, as attention4j does; the TF32 flags of every row are printed.
 TFLOP/s = 4*B*H*Nq*Nk*D / time (halved for causal). With --compare FILE (GpuBench's --json output) it prints
 the ratios attention4j / PyTorch and the softmax kernel's fraction of copy bandwidth.
 
@@ -11,17 +15,38 @@ the ratios attention4j / PyTorch and the softmax kernel's fraction of copy bandw
 """
 import argparse
 import json
+import statistics
+import time
 
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+BACKENDS = (("math", [SDPBackend.MATH]), ("flash", [SDPBackend.FLASH_ATTENTION]),
+            ("efficient", [SDPBackend.EFFICIENT_ATTENTION]), ("cudnn", [SDPBackend.CUDNN_ATTENTION]),
+            ("default", None))
+ROUNDS = 5
 
 
-def time_ms(fn, iters):
+def time_sync_ms(fn, iters):
+    """Median over rounds of wall-clock ms per call, each call followed by a synchronisation (as attention4j)."""
     for _ in range(3):
         fn()
+    torch.cuda.synchronize()
+    per_round = max(1, iters // ROUNDS)
+    rounds = []
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        for _ in range(per_round):
+            fn()
+            torch.cuda.synchronize()
+        rounds.append((time.perf_counter() - t0) * 1e3 / per_round)
+    return statistics.median(rounds)
+
+
+def time_events_ms(fn, iters):
+    """Back-to-back calls between two CUDA events (throughput, no host sync between calls)."""
     start = torch.cuda.Event(enable_timing=True)
     stop = torch.cuda.Event(enable_timing=True)
     start.record()
@@ -36,6 +61,13 @@ def run_case(case, prec, iters):
     b, h, nq, nk, d, causal = (int(x) for x in case.split(","))
     torch.backends.cuda.matmul.allow_tf32 = prec == "tf32"
     torch.backends.cudnn.allow_tf32 = prec == "tf32"
+    reduced = prec in ("fp16", "bf16")
+    if hasattr(torch.backends.cuda, "allow_fp16_bf16_reduction_math_sdp"):
+        torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(reduced)
+    else:
+        reduced = False   # this PyTorch cannot: its math rows at fp16/bf16 compute in fp32 (said per row)
+    flags = {"matmul_tf32": torch.backends.cuda.matmul.allow_tf32, "cudnn_tf32": torch.backends.cudnn.allow_tf32,
+             "math_reduced_precision": reduced}
     g = torch.Generator(device="cuda").manual_seed(1)
     dt = DTYPES[prec]
     q = torch.randn(b, h, nq, d, device="cuda", dtype=dt, generator=g)
@@ -47,19 +79,21 @@ def run_case(case, prec, iters):
         raise SystemExit(f"case {case}: causal needs Nq == Nk for a like-for-like comparison")
     flops = 4.0 * b * h * nq * nk * d * (0.5 if is_causal else 1.0)
     out = []
-    for name, backends in (("torch-math", [SDPBackend.MATH]), ("torch-default", None)):
+    for name, backends in BACKENDS:
         def call():
             return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+        row = {"impl": "torch-" + name, "case": case, "precision": prec, **flags}
         try:
             if backends is None:
-                ms = time_ms(call, iters)
+                ms, ev = time_sync_ms(call, iters), time_events_ms(call, iters)
             else:
                 with sdpa_kernel(backends):
-                    ms = time_ms(call, iters)
-            out.append({"impl": name, "case": case, "precision": prec, "ms": ms,
-                        "tflops": flops / (ms * 1e-3) / 1e12})
-        except RuntimeError as e:  # e.g. the math backend out of memory (OutOfMemoryError is one)
-            out.append({"impl": name, "case": case, "precision": prec, "error": str(e).splitlines()[0]})
+                    ms, ev = time_sync_ms(call, iters), time_events_ms(call, iters)
+            row.update({"ms": ms, "tflops": flops / (ms * 1e-3) / 1e12, "ms_events": ev,
+                        "tflops_events": flops / (ev * 1e-3) / 1e12})
+        except RuntimeError as e:  # a backend that refuses the case, or out of memory (OutOfMemoryError is one)
+            row["error"] = str(e).splitlines()[0][:160]
+        out.append(row)
         torch.cuda.empty_cache()
     return out
 
@@ -92,20 +126,29 @@ def main():
                 elif r["impl"] == "softmax":
                     softmax.append(r)
     theirs = {(r["impl"], r["case"], r["precision"]): r for r in rows}
-    print(f"\n{'case B,H,Nq,Nk,D,causal':<26} {'prec':<5} {'a4j TF/s':>9} {'math TF/s':>10} {'ratio':>6} "
-          f"{'default TF/s':>13} {'ratio':>6}")
+    names = [n for n, _ in BACKENDS]
+    print("\nTF/s, each side timed as wall clock around call + synchronise, median of rounds (a4j/torch ratio "
+          "in brackets; 'refused' = that backend does not take the case)")
+    print(f"{'case B,H,Nq,Nk,D,causal':<26} {'prec':<5} {'a4j':>8} " + " ".join(f"{n:>16}" for n in names))
     for case in a.cases.split(";"):
         case = case.strip()
         for prec in a.precisions.split(","):
             m = mine.get((case, prec), {}).get("tflops")
             cells = []
-            for impl in ("torch-math", "torch-default"):
-                t = theirs.get((impl, case, prec), {})
+            for n in names:
+                t = theirs.get(("torch-" + n, case, prec), {})
                 tf = t.get("tflops")
-                cells.append(f"{tf:>10.2f}" if tf else f"{'error':>10}")
-                cells.append(f"{m / tf:>6.2f}" if (m and tf) else f"{'-':>6}")
-            ms = f"{m:>9.2f}" if m else f"{'-':>9}"
-            print(f"{case:<26} {prec:<5} {ms} {cells[0]} {cells[1]}    {cells[2]} {cells[3]}")
+                if not tf:
+                    cells.append(f"{'refused':>16}")
+                else:
+                    ratio = f"({m / tf:.2f})" if m else ""
+                    cells.append(f"{tf:>9.2f}{ratio:>7}")
+            ms = f"{m:>8.2f}" if m else f"{'-':>8}"
+            print(f"{case:<26} {prec:<5} {ms} " + " ".join(cells))
+    print("\nPyTorch errors (why a backend refused):")
+    for r in rows:
+        if "error" in r:
+            print(f"  {r['impl']:<16} {r['case']:<26} {r['precision']:<5} {r['error']}")
     if softmax:
         print("\nsoftmax kernel bandwidth vs device-to-device copy (same run)")
         for r in softmax:
