@@ -109,6 +109,15 @@ except Exception:
 PY
 }
 
+info_all() {
+    bash .device/run.sh info
+    local n
+    n=$(nm -D --defined-only .device/shim/libcublas.so.12 2>/dev/null | grep -c ' T cublas' || true)
+    echo "cuBLAS 12 -> 13 shim: $n functions forwarded (used only where no libcublas.so.12 is found)"
+    echo "CUBLAS_DIRS searched first: ${CUBLAS_DIRS:-none}"
+    nvidia-smi 2>&1 | head -15
+}
+
 junit_class() {
     local cls="$1"
     JAVA_TOOL_OPTIONS="-Dattention4j.test.requireGpu=true ${JAVA_TOOL_OPTIONS:-}" \
@@ -142,7 +151,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-export -f glibc_ok junit_class scan_reports
+export -f glibc_ok info_all junit_class scan_reports
 export OUTDIR
 export GPU_CLASSES_LIST="${GPU_CLASSES[*]}"
 
@@ -158,7 +167,7 @@ run() {
         echo "glibc too old for the packed JRE/natives: nothing else can run" | tee -a "$OUTDIR/SUMMARY.txt"
         return 1
     fi
-    step 01-info 30 bash .device/run.sh info
+    step 01-info 30 info_all
     local nt="$OUTDIR/.native-tests"
     mkdir -p "$nt" && tar -C "$nt" -xzf .device/native-tests.tgz
     for t in "$nt"/*_test; do
