@@ -15,7 +15,8 @@
 #   20 each GPU test class in its own JVM with -Dattention4j.test.requireGpu=true: a test that would skip
 #      (no driver, no cuBLAS, kernels missing) fails instead, with the probe's reason;
 #   30 a scan of the JUnit reports: every skipped test and its reason, every failure;
-#   40 the benchmarks (bench/gpu_bench.sh, bench/flash_bench.sh) with short case lists, when time is left.
+#   40 the benchmarks (bench/gpu_bench.sh, bench/flash_bench.sh) with short case lists, when time is left;
+#   42 AUTO's fp32/tf32 rule (cuBLAS rather than fused v1) timed both ways, to confirm or overturn it.
 # SUMMARY.txt in $OUT has one line per step: PASS, FAIL (with the file to read) or SKIP (time).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -109,6 +110,16 @@ except Exception:
 PY
 }
 
+# AUTO's rule for dense fp32/tf32 calls (cuBLAS, not fused v1: FlashDispatch.decideDense), timed both ways.
+fp32_paths() {
+    local c="1,8,2048,2048,64,1;4,16,1024,1024,128,0"
+    for path in cublas fused; do
+        echo "== attention4j.cuda.path=$path"
+        bash .device/run.sh java -Dattention4j.cuda.path=$path org.attention4j.cuda.GpuBench --cases "$c" \
+            --precisions fp32,tf32 --iters 10 --json "$OUTDIR/fp32-$path.jsonl"
+    done
+}
+
 info_all() {
     bash .device/run.sh info
     local n
@@ -151,7 +162,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-export -f glibc_ok info_all junit_class scan_reports
+export -f glibc_ok info_all junit_class scan_reports fp32_paths
 export OUTDIR
 export GPU_CLASSES_LIST="${GPU_CLASSES[*]}"
 
@@ -182,6 +193,7 @@ run() {
         step 40-gpu-bench 120 env CASES="1,8,2048,2048,64,1;1,32,8192,8192,128,1;16,32,1,4096,128,0" \
             PRECISIONS=fp16,bf16,tf32 ITERS=10 OUT="$OUTDIR/gpu-bench" bash bench/gpu_bench.sh
         step 41-flash-bench 120 env OUT="$OUTDIR/flash-bench" bash bench/flash_bench.sh
+        step 42-fp32-paths 100 fp32_paths
     fi
     echo "done in $(( $(date +%s) - START ))s" | tee -a "$OUTDIR/SUMMARY.txt"
     ! grep -q "^FAIL" "$OUTDIR/SUMMARY.txt"

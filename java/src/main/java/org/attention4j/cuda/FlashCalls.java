@@ -43,7 +43,7 @@ final class FlashCalls {
 
     /** The path of a call on device tensors (or of any call, when weights are not asked for). */
     FlashDispatch dispatch(DeviceProblem p) {
-        return FlashDispatch.decide(p.mask() != null, p.dim(), p.valueDim(), storage, rt.computeMajor,
+        return FlashDispatch.decideDense(p.mask() != null, p.dim(), p.valueDim(), storage, rt.computeMajor,
                 rt.flash.present(), CudaPath.current());
     }
 

@@ -8,6 +8,13 @@ package org.attention4j.cuda;
  * compute capability 8.0 or newer, version 1 (CUDA cores, fp32 math) otherwise (FP32 and TF32 storage, older
  * GPUs). Weights do not change the choice: the fused path adds its recompute pass.
  *
+ * <p>A dense call ({@link #decideDense}) with fp32 storage (the FP32 and TF32 precisions) under
+ * {@link CudaPath#AUTO} takes the cuBLAS path instead: its GEMMs run as SGEMM on CUDA cores or on tensor cores for
+ * TF32, where fused v1 is a simple CUDA-core kernel estimated several times slower (issue 11). Unmeasured so far:
+ * {@code tools/gpu_machine.sh run} times both ways on fp32 and TF32 cases (step 42) so that the first GPU run
+ * confirms or overturns the rule. Packed sequences keep the fused kernel at fp32 too: one launch against a
+ * cuBLAS call per sequence.
+ *
  * @param fused   whether the fused kernels run
  * @param version 1 or 2 when fused, 0 otherwise
  * @param reason  why, in words (for logs and errors)
@@ -26,6 +33,17 @@ record FlashDispatch(boolean fused, int version, String reason) {
      * @param setting       the path setting
      * @throws IllegalArgumentException when {@link CudaPath#FUSED} is forced on a call the fused kernels cannot take
      */
+    static FlashDispatch decideDense(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
+                                     boolean kernelsLoaded, CudaPath setting) {
+        FlashDispatch d = decide(hasMask, dim, valueDim, storage, ccMajor, kernelsLoaded, setting);
+        if (d.fused() && setting == CudaPath.AUTO && storage == DType.FP32) {
+            return new FlashDispatch(false, 0, "auto: fp32/tf32 storage takes the cuBLAS path (SGEMM or TF32 GEMMs "
+                    + "beat fused v1's CUDA-core math); " + CudaPath.PROPERTY + "=fused forces the fused kernel");
+        }
+        return d;
+    }
+
+    /** As {@link #decideDense} without its fp32 rule: the choice for packed sequences. */
     static FlashDispatch decide(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
                                 boolean kernelsLoaded, CudaPath setting) {
         String no = null;

@@ -16,6 +16,11 @@ class FlashDispatchTest {
         assertTrue(d.fused());
         assertEquals(2, d.version());
         assertEquals(2, FlashDispatch.decide(false, 59, 59, DType.BF16, 8, true, CudaPath.AUTO).version());
+        // Dense fp32 storage under AUTO: the cuBLAS path; forced fused, or packed sequences: version 1.
+        assertCublas(FlashDispatch.decideDense(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO), "fp32/tf32");
+        assertEquals(1, FlashDispatch.decideDense(false, 64, 64, DType.FP32, 9, true, CudaPath.FUSED).version());
+        assertEquals(2, FlashDispatch.decideDense(false, 64, 64, DType.FP16, 9, true, CudaPath.AUTO).version());
+        assertEquals(1, FlashDispatch.decideDense(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
         // fp32 storage (FP32 and TF32 precisions) and pre-Ampere GPUs: version 1.
         assertEquals(1, FlashDispatch.decide(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO).version());
         assertEquals(1, FlashDispatch.decide(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
