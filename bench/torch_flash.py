@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch's scaled_dot_product_attention on the same cases as attention4j's FlashBench (fused kernels).
 
-Times SDPA with PyTorch's default backend choice and with the flash backend forced, with CUDA events, and prints
+Times SDPA with PyTorch's default backend choice and with the flash backend forced, as attention4j is timed
+(wall clock around call + synchronise, median of rounds: bench/torch_timing.py), and prints
 TFLOP/s = 4*B*H*N*N*D / time (halved for causal); decode cases time one query per batch entry over L cached
 keys (grouped heads through enable_gqa) in tokens per second. With --compare FILE (FlashBench's --json output)
 it prints attention4j next to both and the ratios attention4j / PyTorch.
@@ -16,29 +17,19 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
+from torch_timing import time_sync_ms
+
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 BACKENDS = (("torch-default", None), ("torch-flash", [SDPBackend.FLASH_ATTENTION]))
 
 
-def time_ms(fn, iters):
-    for _ in range(3):
-        fn()
-    start = torch.cuda.Event(enable_timing=True)
-    stop = torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(iters):
-        fn()
-    stop.record()
-    torch.cuda.synchronize()
-    return start.elapsed_time(stop) / iters
-
-
 def timed(name, backends, call, iters):
+    """Milliseconds as attention4j is timed (call + sync, median of rounds; see torch_timing), or the error."""
     try:
         if backends is None:
-            return time_ms(call, iters), None
+            return time_sync_ms(call, iters), None
         with sdpa_kernel(backends):
-            return time_ms(call, iters), None
+            return time_sync_ms(call, iters), None
     except RuntimeError as e:  # e.g. no flash kernel for this shape/type, or out of memory
         return None, str(e).splitlines()[0]
 

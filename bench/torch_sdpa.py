@@ -15,48 +15,16 @@ the ratios attention4j / PyTorch and the softmax kernel's fraction of copy bandw
 """
 import argparse
 import json
-import statistics
-import time
-
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from torch_timing import time_events_ms, time_sync_ms
 
 DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 BACKENDS = (("math", [SDPBackend.MATH]), ("flash", [SDPBackend.FLASH_ATTENTION]),
             ("efficient", [SDPBackend.EFFICIENT_ATTENTION]), ("cudnn", [SDPBackend.CUDNN_ATTENTION]),
             ("default", None))
-ROUNDS = 5
-
-
-def time_sync_ms(fn, iters):
-    """Median over rounds of wall-clock ms per call, each call followed by a synchronisation (as attention4j)."""
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    per_round = max(1, iters // ROUNDS)
-    rounds = []
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        for _ in range(per_round):
-            fn()
-            torch.cuda.synchronize()
-        rounds.append((time.perf_counter() - t0) * 1e3 / per_round)
-    return statistics.median(rounds)
-
-
-def time_events_ms(fn, iters):
-    """Back-to-back calls between two CUDA events (throughput, no host sync between calls)."""
-    start = torch.cuda.Event(enable_timing=True)
-    stop = torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(iters):
-        fn()
-    stop.record()
-    torch.cuda.synchronize()
-    return start.elapsed_time(stop) / iters
-
-
 def run_case(case, prec, iters):
     b, h, nq, nk, d, causal = (int(x) for x in case.split(","))
     torch.backends.cuda.matmul.allow_tf32 = prec == "tf32"

@@ -121,7 +121,7 @@ public final class FlashBench {
         return s;
     }
 
-    /** Mean milliseconds of one fused forward on device tensors {@code [B, H, N, D]} (synchronised per call). */
+    /** Milliseconds of one fused forward on device tensors {@code [B, H, N, D]} ({@link BenchTiming}). */
     static double timeForward(int[] s, Precision prec, int iters) {
         Random rnd = new Random(1);
         DType t = prec.storageType();
@@ -132,18 +132,11 @@ public final class FlashBench {
              DeviceTensor v = cuda.upload(random(rnd, (long) b * h * n * d), t, b, h, n, d);
              DeviceTensor out = cuda.allocate(t, b, h, n, d)) {
             AttentionOptions o = s[4] == 1 ? AttentionOptions.builder().causal().build() : AttentionOptions.DEFAULTS;
-            for (int i = 0; i < 3; i++) {
-                cuda.attentionInto(q, k, v, o, out, null, null);
-            }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < iters; i++) {
-                cuda.attentionInto(q, k, v, o, out, null, null);
-            }
-            return (System.nanoTime() - t0) / 1e6 / iters;
+            return BenchTiming.medianMs(() -> cuda.attentionInto(q, k, v, o, out, null, null), iters);
         }
     }
 
-    /** Mean milliseconds of one decode step of one query per batch entry over {@code L} cached keys. */
+    /** Milliseconds of one decode step of one query per batch entry over {@code L} cached keys ({@link BenchTiming}). */
     static double timeDecode(int[] s, Precision prec, int iters) {
         Random rnd = new Random(2);
         DType t = prec.storageType();
@@ -161,14 +154,7 @@ public final class FlashBench {
                 }
             }
             AttentionOptions o = AttentionOptions.DEFAULTS;   // one query sees every cached key
-            for (int i = 0; i < 5; i++) {
-                cuda.decode(q, cache, o, out, null);
-            }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < iters * 5; i++) {
-                cuda.decode(q, cache, o, out, null);
-            }
-            return (System.nanoTime() - t0) / 1e6 / (iters * 5);
+            return BenchTiming.medianMs(() -> cuda.decode(q, cache, o, out, null), iters * 5);
         }
     }
 

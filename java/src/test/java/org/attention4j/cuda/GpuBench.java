@@ -105,8 +105,8 @@ public final class GpuBench {
     }
 
     /**
-     * Milliseconds of one call on device tensors (the call returns with its stream synchronised): the median over
-     * 5 rounds of wall clock per call, after 3 calls of warm-up; bench/torch_sdpa.py times PyTorch the same way.
+     * Milliseconds of one call on device tensors (the call returns with its stream synchronised), as
+     * {@link BenchTiming} times it; bench/torch_sdpa.py times PyTorch the same way.
      */
     static double timeAttention(int[] s, Precision prec, int iters) {
         Random rnd = new Random(1);
@@ -117,20 +117,7 @@ public final class GpuBench {
              DeviceTensor v = cuda.upload(random(rnd, (long) s[0] * s[1] * s[3] * s[4]), t, s[0], s[1], s[3], s[4]);
              DeviceTensor out = cuda.allocate(t, s[0], s[1], s[2], s[4])) {
             AttentionOptions o = s[5] == 1 ? AttentionOptions.builder().causal().build() : AttentionOptions.DEFAULTS;
-            for (int i = 0; i < 3; i++) {
-                cuda.attentionInto(q, k, v, o, out, null, null);
-            }
-            int perRound = Math.max(1, iters / 5);
-            double[] rounds = new double[5];
-            for (int r = 0; r < rounds.length; r++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < perRound; i++) {
-                    cuda.attentionInto(q, k, v, o, out, null, null);
-                }
-                rounds[r] = (System.nanoTime() - t0) / 1e6 / perRound;
-            }
-            java.util.Arrays.sort(rounds);
-            return rounds[rounds.length / 2];
+            return BenchTiming.medianMs(() -> cuda.attentionInto(q, k, v, o, out, null, null), iters);
         }
     }
 
