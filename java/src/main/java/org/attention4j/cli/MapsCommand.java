@@ -7,9 +7,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import javax.imageio.ImageIO;
@@ -137,9 +138,7 @@ public final class MapsCommand implements Callable<Integer> {
         double e = eps != null ? eps : cfg != null ? cfg.normEps(vit ? 1e-12 : 1e-5) : vit ? 1e-12 : 1e-5;
         String p = prefix != null ? prefix : vit ? "vit." : "text_model.";
         Backend chosen = Backend.parse(backend);
-        Map<Path, float[]> pngs = new LinkedHashMap<>();
-        Map<Path, int[]> sizes = new LinkedHashMap<>();
-        Map<Path, String> titles = new LinkedHashMap<>();
+        List<Png> pngs = new ArrayList<>();
         String summary;
         try (SafetensorsFile f = SafetensorsFile.open(weights); AttentionEngine engine = AttentionEngine.create(chosen)) {
             Tensor x;
@@ -165,40 +164,36 @@ public final class MapsCommand implements Callable<Integer> {
             int t = x.dim(1);
             float[] avg = new float[t * t];
             for (int hd = 0; hd < h; hd++) {
-                float[] m = java.util.Arrays.copyOfRange(w, hd * t * t, (hd + 1) * t * t);
+                float[] m = Arrays.copyOfRange(w, hd * t * t, (hd + 1) * t * t);
                 for (int i = 0; i < m.length; i++) {
                     avg[i] += m[i] / h;
                 }
-                put(pngs, sizes, titles, outDir.resolve("layer" + l + "_head" + hd + ".png"), m, t, t,
-                        "layer " + l + " head " + hd + " [" + t + " x " + t + "]");
+                pngs.add(new Png(outDir.resolve("layer" + l + "_head" + hd + ".png"), m, t, t,
+                        "layer " + l + " head " + hd + " [" + t + " x " + t + "]"));
                 if (vit) {
-                    put(pngs, sizes, titles, outDir.resolve("layer" + l + "_head" + hd + "_cls.png"),
-                            java.util.Arrays.copyOfRange(m, 1, t), grid, grid,
-                            "layer " + l + " head " + hd + ": class token -> patches");
+                    pngs.add(new Png(outDir.resolve("layer" + l + "_head" + hd + "_cls.png"),
+                            Arrays.copyOfRange(m, 1, t), grid, grid, "layer " + l + " head " + hd
+                            + ": class token -> patches"));
                 }
             }
-            put(pngs, sizes, titles, outDir.resolve("layer" + l + "_mean.png"), avg, t, t,
-                    "layer " + l + " mean over " + h + " heads");
+            pngs.add(new Png(outDir.resolve("layer" + l + "_mean.png"), avg, t, t,
+                    "layer " + l + " mean over " + h + " heads"));
             summary = String.format(Locale.ROOT, "%s: %d layers, %d tokens, layer %d on %s", weights,
                     enc.layers(), t, l, r.backend().cliName());
         }
         Files.createDirectories(outDir);
         PrintWriter pw = spec.commandLine().getOut();
         pw.println(summary);
-        for (Map.Entry<Path, float[]> m : pngs.entrySet()) {
-            int[] s = sizes.get(m.getKey());
-            HeatmapPng.builder().title(titles.get(m.getKey())).build().write(m.getValue(), 0, s[0], s[1], m.getKey());
-            pw.println("wrote " + m.getKey());
+        for (Png png : pngs) {
+            HeatmapPng.builder().title(png.title()).build().write(png.data(), 0, png.rows(), png.cols(), png.file());
+            pw.println("wrote " + png.file());
         }
         pw.flush();
         return 0;
     }
 
-    private static void put(Map<Path, float[]> pngs, Map<Path, int[]> sizes, Map<Path, String> titles, Path file,
-            float[] data, int rows, int cols, String title) {
-        pngs.put(file, data);
-        sizes.put(file, new int[] {rows, cols});
-        titles.put(file, title);
+    /** One map to draw, computed before any is written. */
+    private record Png(Path file, float[] data, int rows, int cols, String title) {
     }
 
     private static Activation activation(String name) {
@@ -256,7 +251,7 @@ public final class MapsCommand implements Callable<Integer> {
         for (double x : c) {
             if (!Double.isFinite(x) || option.equals("--std") && x <= 0) {
                 throw new IllegalArgumentException(option + " values must be finite" + (option.equals("--std")
-                        ? " and > 0" : "") + ", got " + java.util.Arrays.toString(v));
+                        ? " and > 0" : "") + ", got " + Arrays.toString(v));
             }
         }
         return c;
