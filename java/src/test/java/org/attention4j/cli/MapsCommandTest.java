@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -27,24 +25,12 @@ import org.attention4j.nn.Encoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import picocli.CommandLine;
-
 /** {@code maps} on tiny checkpoints written here: the PNGs it promises, and refusals that leave nothing behind. */
 class MapsCommandTest {
     private static final int E = 8;
 
     @TempDir
     Path dir;
-
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
-    }
 
     private static Tensor random(Random r, double scale, int... shape) {
         float[] x = new float[(int) Tensor.elementCount(shape, "shape")];
@@ -105,17 +91,17 @@ class MapsCommandTest {
     void vitMapsArePerHeadClassTokenAndMean() throws IOException {
         Path w = vit();
         Path maps = dir.resolve("maps");
-        int rc = run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
+        CliRun r = CliRun.of("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
                 image().toString(), "--out-dir", maps.toString(), "--backend", "cpu");
-        assertEquals(0, rc, err.toString());
+        assertEquals(0, r.code(), r.err());
         for (String name : new String[] {"layer0_head0.png", "layer0_head1.png", "layer0_head0_cls.png",
                 "layer0_head1_cls.png", "layer0_mean.png"}) {
             Path png = maps.resolve(name);
             assertTrue(Files.size(png) > 0, name);
             assertTrue(ImageIO.read(png.toFile()).getWidth() > 0, name);
-            assertTrue(out.toString().contains("wrote " + png), out.toString());
+            assertTrue(r.out().contains("wrote " + png), r.out());
         }
-        assertTrue(out.toString().contains("1 layers, 5 tokens, layer 0 on cpu"), out.toString());
+        assertTrue(r.out().contains("1 layers, 5 tokens, layer 0 on cpu"), r.out());
     }
 
     @Test
@@ -141,9 +127,9 @@ class MapsCommandTest {
         Path cfg = dir.resolve("config.json");
         Files.writeString(cfg, "{\"model_type\": \"clip\", \"text_config\": {\"hidden_size\": 8, "
                 + "\"num_attention_heads\": 2, \"layer_norm_eps\": 1e-05, \"hidden_act\": \"quick_gelu\"}}");
-        int rc = run("maps", "--weights", w.toString(), "--model", "clip-text", "--config", cfg.toString(),
+        CliRun run = CliRun.of("maps", "--weights", w.toString(), "--model", "clip-text", "--config", cfg.toString(),
                 "--tokens", "1,5,7,29", "--layer", "0", "--out-dir", maps.toString(), "--backend", "cpu");
-        assertEquals(0, rc, err.toString());
+        assertEquals(0, run.code(), run.err());
         assertTrue(Files.isRegularFile(maps.resolve("layer0_head1.png")));
         assertFalse(Files.exists(maps.resolve("layer0_head1_cls.png")), "no class token in a text tower");
         // The causal map the PNG draws: row 0 sees key 0 only.
@@ -155,29 +141,31 @@ class MapsCommandTest {
         }
     }
 
+    /** Exit status 2 and one stderr line containing {@code fragment}. */
+    private static void assertRefused(String fragment, String... args) {
+        CliRun r = CliRun.of(args);
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains(fragment), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
     @Test
     void badInputIsOneLineAndNoFiles() throws IOException {
         Path w = vit();
         Path img = image();
         Path maps = dir.resolve("none");
-        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
-                img.toString(), "--layer", "3", "--out-dir", maps.toString(), "--backend", "cpu"));
-        assertTrue(err.toString().contains("--layer 3 is out of range [0, 1)"), err.toString());
-        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
-                img.toString(), "--prefix", "model.", "--out-dir", maps.toString(), "--backend", "cpu"));
-        assertTrue(err.toString().contains("model.embeddings."), err.toString());
-        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--out-dir",
-                maps.toString()));
-        assertTrue(err.toString().contains("--model vit needs --image"), err.toString());
-        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
-                img.toString(), "--std", "0", "--out-dir", maps.toString(), "--backend", "cpu"));
-        assertTrue(err.toString().contains("--std values must be finite and > 0"), err.toString());
-        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
-                w.toString(), "--out-dir", maps.toString(), "--backend", "cpu"));
-        assertTrue(err.toString().contains("is not an image"), err.toString());
-        assertEquals(2, run("maps", "--weights", w.toString(), "--model", "vit", "--image", img.toString(),
-                "--out-dir", maps.toString(), "--backend", "cpu"));
-        assertTrue(err.toString().contains("--heads or --config is required"), err.toString());
+        assertRefused("--layer 3 is out of range [0, 1)", "maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
+                img.toString(), "--layer", "3", "--out-dir", maps.toString(), "--backend", "cpu");
+        assertRefused("model.embeddings.", "maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
+                img.toString(), "--prefix", "model.", "--out-dir", maps.toString(), "--backend", "cpu");
+        assertRefused("--model vit needs --image", "maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--out-dir",
+                maps.toString());
+        assertRefused("--std values must be finite and > 0", "maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
+                img.toString(), "--std", "0", "--out-dir", maps.toString(), "--backend", "cpu");
+        assertRefused("is not an image", "maps", "--weights", w.toString(), "--model", "vit", "--heads", "2", "--image",
+                w.toString(), "--out-dir", maps.toString(), "--backend", "cpu");
+        assertRefused("--heads or --config is required", "maps", "--weights", w.toString(), "--model", "vit", "--image", img.toString(),
+                "--out-dir", maps.toString(), "--backend", "cpu");
         assertFalse(Files.exists(maps), "nothing written on refusal");
     }
 }
