@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process time of the one-shot CLI against NumPy's whole job (load, attend, save), in fresh processes:
 # `java -jar attention4j.jar attend` on the portable kernels (what `attend` runs by default), the same with
-# -Dattention4j.cpu.simd=vector (the CLI relaunches itself with the Vector API flag), and a NumPy script doing
+# -Dattention4j.cpu.simd=vector (the CLI relaunches itself with the Vector API flag), the default without the
+# warm-up helper thread (-Dattention4j.cli.warmup=false, see cli/ColdStart), and a NumPy script doing
 # softmax(q k^T / sqrt(D)) v in float32 on the same .npy files. Runs are interleaved; prints min / median / max.
 #
 # Usage (after `mvn -B -ntp -DskipTests package`): bench/cli_cold.sh
@@ -36,6 +37,8 @@ np.save('{tmp}/o_numpy.npy', (s @ v).astype(np.float32))
 attend = ["attend", "--q", f"{tmp}/q.npy", "--k", f"{tmp}/k.npy", "--v", f"{tmp}/v.npy", "--backend", "cpu"]
 sides = {
     "attention4j attend (portable kernels)": ["java", "-jar", jar] + attend + ["--out", f"{tmp}/o1.npy"],
+    "attention4j attend, no warm-up thread": ["java", "-Dattention4j.cli.warmup=false", "-jar", jar] + attend
+        + ["--out", f"{tmp}/o3.npy"],
     "attention4j attend (vector, relaunched)": ["java", "-Dattention4j.cpu.simd=vector", "-jar", jar] + attend
         + ["--out", f"{tmp}/o2.npy"],
     "numpy whole job": [sys.executable, "-c", npjob],

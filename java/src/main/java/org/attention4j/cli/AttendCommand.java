@@ -183,6 +183,7 @@ public final class AttendCommand implements Callable<Integer> {
         // 4. Compute, then write everything at once.
         long t0 = System.nanoTime();
         AttentionResult r;
+        ColdStart.computeStarts();
         try (AttentionEngine engine = AttentionEngine.create(chosen)) {
             r = engine.attention(tq, tk, tv, options);
         }

@@ -67,6 +67,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<DemoCases.Case> cases = DemoCases.all(seed);
         List<Row> rows = new ArrayList<>();
         List<String> written = new ArrayList<>();
+        ColdStart.computeStarts();
         try (AttentionEngine engine = AttentionEngine.builder().backend(kind).build();
              AttentionEngine reference = AttentionEngine.create(Backend.REFERENCE)) {
             // Only once the backend is open: a refused backend leaves nothing behind.

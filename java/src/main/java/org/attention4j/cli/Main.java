@@ -3,8 +3,12 @@ package org.attention4j.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,9 +25,7 @@ import picocli.CommandLine.Command;
         scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Main.Version.class,
         description = "Scaled dot-product attention on the GPU or CPU.",
-        subcommands = {DemoCommand.class, AttendCommand.class, BenchCommand.class, HeatmapCommand.class,
-                MapsCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {})
 public final class Main implements Callable<Integer> {
 
     /** Exit status for bad usage or bad input. */
@@ -44,13 +46,18 @@ public final class Main implements Callable<Integer> {
     public static void main(String[] args) {
         // The cpu backend's fast kernels need a JVM flag a jar cannot carry: start again with it (VectorRelaunch).
         java.util.Optional<Integer> child = VectorRelaunch.maybeRelaunch(args);
+        if (child.isEmpty()) {
+            ColdStart.begin(args);
+        }
         System.exit(child.isPresent() ? child.get() : run(args));
     }
 
     /** Runs the CLI and returns its exit status (used by tests, which must not exit the JVM). */
     public static int run(String... args) {
+        CommandLine cl = commandLine(args);
+        ColdStart.awaitLogging();
         if (!wantsVerbose(args)) {
-            return commandLine().execute(args);
+            return cl.execute(args);
         }
         // The CLI owns the logging backend (logback), so it may turn attention4j's logger up, and back after.
         ch.qos.logback.classic.Logger log = attentionLogger();
@@ -59,7 +66,7 @@ public final class Main implements Callable<Integer> {
             log.setLevel(ch.qos.logback.classic.Level.DEBUG);
         }
         try {
-            return commandLine().execute(args);
+            return cl.execute(args);
         } finally {
             if (log != null) {
                 log.setLevel(before);
@@ -86,10 +93,41 @@ public final class Main implements Callable<Integer> {
         return l instanceof ch.qos.logback.classic.Logger ? (ch.qos.logback.classic.Logger) l : null;
     }
 
-    /** The configured picocli command line, with one-line error handlers. */
+    /** The subcommands by name, in the order {@code --help} lists them. */
+    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+    private static Map<String, Supplier<Object>> commands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("demo", DemoCommand::new);
+        m.put("attend", AttendCommand::new);
+        m.put("bench", BenchCommand::new);
+        m.put("heatmap", HeatmapCommand::new);
+        m.put("maps", MapsCommand::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The configured picocli command line with every subcommand, with one-line error handlers. */
     public static CommandLine commandLine() {
+        return commandLine(new String[0]);
+    }
+
+    /**
+     * The command line for {@code args}: when its first argument names a subcommand, that one only (picocli reads
+     * the annotations of every command it is given, which took about a tenth of a second of each start for
+     * commands that do not run), else all of them, so that {@code --help} and errors list every command.
+     */
+    public static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new Main());
-        cl.setParameterExceptionHandler((ex, args) -> {
+        Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+        if (only != null) {
+            cl.addSubcommand(only.get());
+        } else {
+            for (Supplier<Object> c : COMMANDS.values()) {
+                cl.addSubcommand(c.get());
+            }
+        }
+        cl.setParameterExceptionHandler((ex, given) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("error: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName()
                     + " --help')");

@@ -140,6 +140,7 @@ public final class MapsCommand implements Callable<Integer> {
         Backend chosen = Backend.parse(backend);
         List<Png> pngs = new ArrayList<>();
         String summary;
+        ColdStart.computeStarts();
         try (SafetensorsFile f = SafetensorsFile.open(weights); AttentionEngine engine = AttentionEngine.create(chosen)) {
             Tensor x;
             int grid = 0;

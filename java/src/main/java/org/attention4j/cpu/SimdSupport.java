@@ -21,7 +21,10 @@ public final class SimdSupport {
     /** The JVM option that makes the Vector API readable. */
     public static final String ENABLE_FLAG = "--add-modules jdk.incubator.vector";
     private static final String MODULE = "jdk.incubator.vector";
-    private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
+    /** Apart, so that {@link #vectorModulePresent()} (asked first thing by the CLI) does not start logging. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
+    }
 
     private SimdSupport() {
     }
@@ -65,7 +68,7 @@ public final class SimdSupport {
         String want = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
         switch (want) {
             case "scalar":
-                LOG.info("cpu kernels: scalar ({}=scalar)", PROPERTY);
+                Log.LOG.info("cpu kernels: scalar ({}=scalar)", PROPERTY);
                 return new ScalarTileOps();
             case "vector":
             case "auto":
@@ -80,12 +83,12 @@ public final class SimdSupport {
                         + " with " + ENABLE_FLAG;
                 return new ScalarTileOps();
             }
-            LOG.info("cpu kernels: scalar; for the faster Vector API kernels start the JVM with {}",
+            Log.LOG.info("cpu kernels: scalar; for the faster Vector API kernels start the JVM with {}",
                     ENABLE_FLAG);
             return new ScalarTileOps();
         }
         TileOps ops = loadVector();
-        LOG.info("cpu kernels: {}", ops.describe());
+        Log.LOG.info("cpu kernels: {}", ops.describe());
         return ops;
     }
 

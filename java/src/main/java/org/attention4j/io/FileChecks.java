@@ -11,11 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The rules that keep reading and writing files from destroying data or hanging, shared by {@link Npy},
@@ -116,13 +116,14 @@ public final class FileChecks {
     /** How much of the target's name a temporary file repeats: enough to recognise it, short enough that a
      *  target name at the file system's limit (255 bytes) still leaves room for the suffix. */
     private static final int TEMP_NAME_PREFIX = 40;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * Creates an empty hidden file in {@code target}'s directory, to be written and then moved over the target
      * by {@link #moveIntoPlace}, so that a failure never leaves a partial output. Not {@link Files#createTempFile}:
      * that makes the file owner-only (0600) and the rename would hand those permissions to the output; a plain
-     * create follows the umask.
+     * create follows the umask. The name need not be unpredictable: the create is exclusive ({@code O_EXCL}, so
+     * never through a file or link planted there), and a taken name is retried; so no {@code SecureRandom},
+     * whose start costs a one-shot command about 20 ms.
      */
     static Path createTempBeside(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
@@ -132,7 +133,7 @@ public final class FileChecks {
         String name = target.getFileName().toString();
         String prefix = name.substring(0, Math.min(name.length(), TEMP_NAME_PREFIX));
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + prefix + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            Path tmp = dir.resolve("." + prefix + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
             try {
                 return Files.createFile(tmp);
             } catch (FileAlreadyExistsException ex) {

@@ -1,0 +1,138 @@
+package org.attention4j.cli;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.attention4j.AttentionEngine;
+import org.attention4j.Backend;
+import org.attention4j.Tensor;
+
+/**
+ * The first half second of a one-shot command ({@code attend}, {@code demo}, {@code maps}), which a fresh JVM
+ * spends single-threaded: reading picocli's annotations, starting logback, reading the inputs. The cpu kernels
+ * meanwhile would wait for their first real call to be interpreted, then compiled by C1, then by C2: in a
+ * whole-process {@code attend} of B1 H8 N2048 D64 that cost about 0.8 s, against 0.1 s once compiled
+ * ({@code bench/cli_cold.sh}). So, on a machine with a second core, two daemon threads use that idle core:
+ * <ul>
+ *   <li>one starts logging (logback's configuration is about 0.1 s of class loading), so that the main thread
+ *       goes straight on to the command line;</li>
+ *   <li>one calls attention on a small random problem on a private one-thread cpu engine, again and again,
+ *       until the command's real call begins ({@link #computeStarts()}) or {@link #WARM_UP_LIMIT_MS} have passed,
+ *       so that the kernels reach C2 before the real call needs them.</li>
+ * </ul>
+ * The warm-up's results are dropped; the real call runs the same code on its own inputs, so its output is what
+ * it would have been without (the engines share nothing but compiled code). Off with
+ * {@code -Dattention4j.cli.warmup=false}; never on one core, where it would take the main thread's time.
+ */
+final class ColdStart {
+    /** System property that turns the warm-up off. */
+    static final String PROPERTY = "attention4j.cli.warmup";
+    /** The warm-up stops by itself after this long, if the command never computes (an error, say). */
+    static final long WARM_UP_LIMIT_MS = 3000;
+    /**
+     * The warm-up's problem, Q [1, 1, 64, 32] over K, V [1, 1, 1200, 32]: one query tile over ten key tiles, so
+     * that the per-tile code (online softmax, rescaling) is called often enough to be compiled too, not only the
+     * inner loops; in {@code bench/cli_cold.sh}-style runs it did as well as or better than a square problem.
+     */
+    private static final int WARM_UP_QUERIES = 64;
+    private static final int WARM_UP_KEYS = 1200;
+    private static final int WARM_UP_DIM = 32;
+
+    /** The longest {@link #awaitLogging()} waits; logging takes about 0.1 s to start. */
+    private static final long LOGGING_WAIT_MS = 5000;
+
+    private static final AtomicBoolean COMPUTING = new AtomicBoolean();
+    /** Opens once the helper has started logging; null while no helper runs. */
+    private static volatile CountDownLatch logging;
+
+    private ColdStart() {
+    }
+
+    /** Starts the helper threads when {@code args} name a one-shot compute command that may run on the cpu. */
+    static void begin(String[] args) {
+        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))
+                || Runtime.getRuntime().availableProcessors() < 2 || !warmsUp(args)) {
+            return;
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        logging = started;
+        Thread t = new Thread(() -> {
+            try {
+                org.slf4j.LoggerFactory.getILoggerFactory();
+            } finally {
+                started.countDown();
+            }
+            warmUp();
+        }, "attention4j-warmup");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * Waits (at most {@link #LOGGING_WAIT_MS}) until the helper has started logging, if there is one: called before
+     * the command runs, because a line logged while another thread is still configuring the logging would come
+     * out late, behind a note from SLF4J that it was held back.
+     */
+    static void awaitLogging() {
+        CountDownLatch started = logging;
+        if (started == null) {
+            return;
+        }
+        try {
+            started.await(LOGGING_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The command's real call begins: the warm-up stops at the end of its current call. */
+    static void computeStarts() {
+        COMPUTING.set(true);
+    }
+
+    /** Whether the command is one that computes once and may do so on the cpu backend. */
+    static boolean warmsUp(String[] args) {
+        // --verbose: the helper's engine would add its own DEBUG lines to the command's.
+        if (args.length == 0 || !Arrays.asList("attend", "demo", "maps").contains(args[0])
+                || Main.wantsVerbose(args)) {
+            return false;
+        }
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                break;
+            }
+            String value = a.startsWith("--backend=") ? a.substring("--backend=".length())
+                    : a.equals("--backend") && i + 1 < args.length ? args[i + 1] : null;
+            if (value != null && !value.equals("cpu") && !value.equals("auto")) {
+                return false;
+            }
+            if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void warmUp() {
+        SplittableRandom random = new SplittableRandom(1);
+        float[] x = new float[WARM_UP_KEYS * WARM_UP_DIM];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        Tensor q = Tensor.of(Arrays.copyOf(x, WARM_UP_QUERIES * WARM_UP_DIM), 1, 1, WARM_UP_QUERIES, WARM_UP_DIM);
+        Tensor kv = Tensor.of(x, 1, 1, WARM_UP_KEYS, WARM_UP_DIM);
+        long deadline = System.nanoTime() + WARM_UP_LIMIT_MS * 1_000_000L;
+        try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(1).build()) {
+            while (!COMPUTING.get() && System.nanoTime() < deadline) {
+                engine.attention(q, kv, kv);
+            }
+        } catch (RuntimeException e) {
+            // Only a head start: whatever stops it (a bad attention4j.cpu.simd, say), the command's own call meets
+            // again and reports in its own words.
+        }
+    }
+}
