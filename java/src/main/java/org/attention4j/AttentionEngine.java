@@ -28,10 +28,12 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What it computes</h2>
  * For batch {@code b}, query head {@code h} (reading key/value head {@code hk = h / (Hq/Hkv)}), query {@code i}
- * and key {@code j}, with {@code off = Nk - Nq}:
+ * and key {@code j}, with query {@code i} at position {@code qs + i} and key {@code j} at {@code ks + j}
+ * ({@code qs = Nk - Nq, ks = 0} unless {@link AttentionOptions.Builder#startPositions} says where the call sits in
+ * a longer sequence) and {@code off = qs - ks}:
  * <ol>
- *   <li>RoPE, when set, rotates {@code q[b,h,i]} at position {@code off + i} and {@code k[b,hk,j]} at position
- *       {@code j} (or the explicit positions).</li>
+ *   <li>RoPE, when set, rotates {@code q[b,h,i]} at position {@code qs + i} and {@code k[b,hk,j]} at position
+ *       {@code ks + j} (or the explicit positions).</li>
  *   <li>{@code s = scale * q.k}, scale defaulting to {@code 1/sqrt(D)}; a float mask adds {@code mask[b,h,i,j]};
  *       ALiBi adds {@code -slope[h] * |i + off - j|}.</li>
  *   <li>Key {@code j} is visible unless: causal bottom-right and {@code j > i + off}; causal top-left and

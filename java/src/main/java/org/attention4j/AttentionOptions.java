@@ -25,6 +25,8 @@ public final class AttentionOptions {
     private final int windowLeft;
     private final int windowRight;
     private final Rope rope;
+    private final int[] queryStarts;
+    private final int[] keyStarts;
     private final boolean returnWeights;
     private final boolean returnLse;
 
@@ -38,6 +40,12 @@ public final class AttentionOptions {
         this.windowLeft = b.windowLeft;
         this.windowRight = b.windowRight;
         this.rope = b.rope;
+        this.queryStarts = b.queryStarts;
+        this.keyStarts = b.keyStarts;
+        if (causal == Causal.TOP_LEFT && queryStarts != null) {
+            throw new IllegalArgumentException("causal TOP_LEFT aligns on the call's first query and key; with start "
+                    + "positions the alignment is theirs: use causal() (key visible when its position <= the query's)");
+        }
         this.returnWeights = b.returnWeights;
         this.returnLse = b.returnLse;
     }
@@ -59,6 +67,8 @@ public final class AttentionOptions {
         b.windowLeft = windowLeft;
         b.windowRight = windowRight;
         b.rope = rope;
+        b.queryStarts = queryStarts;
+        b.keyStarts = keyStarts;
         b.returnWeights = returnWeights;
         b.returnLse = returnLse;
         return b;
@@ -114,6 +124,24 @@ public final class AttentionOptions {
         return rope;
     }
 
+    /** Whether {@link Builder#startPositions} were given. */
+    public boolean hasStartPositions() {
+        return queryStarts != null;
+    }
+
+    /**
+     * Per batch entry (or packed sequence), the position in the whole sequence of the call's first query (copy):
+     * one entry for all, or one per entry; null without {@link Builder#startPositions}.
+     */
+    public int[] queryStarts() {
+        return queryStarts == null ? null : queryStarts.clone();
+    }
+
+    /** As {@link #queryStarts()}, for the first key. */
+    public int[] keyStarts() {
+        return keyStarts == null ? null : keyStarts.clone();
+    }
+
     /** Whether the attention weights {@code [B, Hq, Nq, Nk]} are returned. */
     public boolean returnWeights() {
         return returnWeights;
@@ -146,6 +174,10 @@ public final class AttentionOptions {
         if (rope != null) {
             sb.append(", rope=").append(rope.describe());
         }
+        if (queryStarts != null) {
+            sb.append(", starts=(q ").append(startsString(queryStarts)).append(", k ").append(startsString(keyStarts))
+                    .append(')');
+        }
         if (returnWeights) {
             sb.append(", weights");
         }
@@ -153,6 +185,10 @@ public final class AttentionOptions {
             sb.append(", lse");
         }
         return sb.append('}').toString();
+    }
+
+    private static String startsString(int[] starts) {
+        return starts.length == 1 ? Integer.toString(starts[0]) : java.util.Arrays.toString(starts);
     }
 
     /** Builds {@link AttentionOptions}; each setter checks its own argument. */
@@ -166,6 +202,8 @@ public final class AttentionOptions {
         private int windowLeft = -1;
         private int windowRight = -1;
         private Rope rope;
+        private int[] queryStarts;
+        private int[] keyStarts;
         private boolean returnWeights;
         private boolean returnLse;
 
@@ -245,8 +283,9 @@ public final class AttentionOptions {
         }
 
         /**
-         * A sliding window: key j visible to query i when {@code i + Nk - Nq - left <= j <= i + Nk - Nq + right};
-         * -1 leaves that side unbounded.
+         * A sliding window: key j visible to query i when {@code i + Nk - Nq - left <= j <= i + Nk - Nq + right}
+         * (with {@link #startPositions}: when {@code qPos - left <= kPos <= qPos + right}); -1 leaves that side
+         * unbounded.
          */
         public Builder window(int left, int right) {
             if (left < -1 || right < -1) {
@@ -266,6 +305,52 @@ public final class AttentionOptions {
         /** RoPE (null removes it). */
         public Builder rope(Rope rope) {
             this.rope = rope;
+            return this;
+        }
+
+        /**
+         * Where this call's queries and keys sit in a longer sequence, for attention computed in pieces (a shard
+         * of the keys, a block of the queries) and merged with {@link AttentionMerge}: query {@code i} is at
+         * position {@code queryStart + i}, key {@code j} at {@code keyStart + j}. Every position rule then counts
+         * in these positions, as the whole call would: causal lets a key be seen when its position is at most the
+         * query's, the window and ALiBi measure {@code queryPos - keyPos}, and RoPE's default positions are these
+         * (explicit {@link Rope#withPositions} positions still win). Without them a call is its own sequence,
+         * aligned bottom-right: queries at {@code Nk - Nq + i}, keys at {@code j}. Key lengths, masks and weights
+         * stay indexed by the call's own {@code j}. Not with {@link Causal#TOP_LEFT} (an alignment of its own).
+         *
+         * @throws IllegalArgumentException for a negative start
+         */
+        public Builder startPositions(int queryStart, int keyStart) {
+            return startPositions(new int[] {queryStart}, new int[] {keyStart});
+        }
+
+        /**
+         * {@link #startPositions(int, int)} per batch entry, or per sequence of a packed (varlen) call: arrays of
+         * one entry each (the same for all) or of B entries, checked against the batch when the call is made;
+         * null, null removes them.
+         *
+         * @throws IllegalArgumentException for a negative start or arrays of different or zero lengths
+         */
+        public Builder startPositions(int[] queryStarts, int[] keyStarts) {
+            if (queryStarts == null && keyStarts == null) {
+                this.queryStarts = null;
+                this.keyStarts = null;
+                return this;
+            }
+            Objects.requireNonNull(queryStarts, "queryStarts");
+            Objects.requireNonNull(keyStarts, "keyStarts");
+            if (queryStarts.length != keyStarts.length || queryStarts.length == 0) {
+                throw new IllegalArgumentException("queryStarts and keyStarts need the same length >= 1 (1 for all "
+                        + "batch entries, or B), got " + queryStarts.length + " and " + keyStarts.length);
+            }
+            for (int b = 0; b < queryStarts.length; b++) {
+                if (queryStarts[b] < 0 || keyStarts[b] < 0) {
+                    throw new IllegalArgumentException("start positions must be >= 0, got queryStarts[" + b + "]="
+                            + queryStarts[b] + ", keyStarts[" + b + "]=" + keyStarts[b]);
+                }
+            }
+            this.queryStarts = queryStarts.clone();
+            this.keyStarts = keyStarts.clone();
             return this;
         }
 

@@ -18,7 +18,8 @@ final class CallState {
     final int dv;
     final int heads;
     final int bc;
-    final int offset;
+    /** Per batch entry, {@link AttentionProblem#diagonalOffset(int)}. */
+    final int[] offset;
     final float[] out;
     final float[] weights;
     final float[] lse;
@@ -83,7 +84,10 @@ final class CallState {
         this.dv = p.valueDim();
         this.heads = p.heads();
         this.bc = bc;
-        this.offset = p.diagonalOffset();
+        this.offset = new int[p.batch()];
+        for (int b = 0; b < offset.length; b++) {
+            offset[b] = p.diagonalOffset(b);
+        }
         if (p.into() != null) {
             // The caller's tensor: rows no key reaches are never written by the tiles, so start from zeros.
             this.out = p.into().data();
@@ -149,9 +153,9 @@ final class CallState {
         return boolMask != null || floatMask != null || slopes != null;
     }
 
-    /** {@code Nk_b - Nq}: where batch entry {@code b}'s diagonal sits. */
+    /** Where batch entry {@code b}'s diagonal sits ({@link AttentionProblem#diagonalOffset(int)}, or the cache's). */
     int diagonal(int b) {
-        return entryDiagonal == null ? offset : entryDiagonal[b];
+        return entryDiagonal == null ? offset[b] : entryDiagonal[b];
     }
 
     /** Keys of batch entry {@code b} that any query may see at all: {@code kvLength(b)}, or the cache's length. */

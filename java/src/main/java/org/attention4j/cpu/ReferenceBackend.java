@@ -37,7 +37,6 @@ public final class ReferenceBackend implements AttentionBackend {
         AttentionMask mask = p.mask();
         long[] ms = p.maskStrides();
         float[] slopes = p.alibiSlopes();
-        int offset = p.diagonalOffset();
 
         double[] invFreq = p.rope() == null ? null : p.rope().inverseFrequencies(d);
         double[] qi = new double[d];
@@ -45,6 +44,7 @@ public final class ReferenceBackend implements AttentionBackend {
         double[] s = new double[nk];
         boolean[] visible = new boolean[nk];
         for (int b = 0; b < bN; b++) {
+            long offset = p.diagonalOffset(b);   // long: i + offset - j must not wrap
             for (int h = 0; h < hN; h++) {
                 int hk = h / p.group();
                 // Keys of this (b, kv head), rotated if RoPE is on.

@@ -41,8 +41,24 @@ record DeviceProblem(int batch, int heads, int kvHeads, int nq, int nk, int dim,
                      long[] maskStrides, float[] alibiSlopes, Rope rope, int[] queryPositions, int[] keyPositions,
                      boolean returnWeights, boolean returnLse) {
 
+    /**
+     * Why the CUDA path refuses start positions: its kernels place the diagonal at {@code i + Nk - Nq} (a
+     * diagonal argument for the softmax and fused kernels is the change that lifts this).
+     */
+    static final String NO_START_POSITIONS = "start positions (AttentionOptions.Builder.startPositions) are not "
+            + "implemented on the cuda backend yet (its kernels align the diagonal on Nk - Nq); compute sharded "
+            + "calls on the cpu backend";
+
+    /** Refuses what the device path cannot compute yet, before any device work. */
+    static void requireSupported(AttentionOptions o) {
+        if (o.hasStartPositions()) {
+            throw new IllegalArgumentException(NO_START_POSITIONS);
+        }
+    }
+
     /** From a problem the engine validated. */
     static DeviceProblem of(AttentionProblem p) {
+        requireSupported(p.options());
         Rope rope = p.rope();
         return new DeviceProblem(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(), p.valueDim(), p.scale(),
                 p.causal().ordinal(), p.windowLeft(), p.windowRight(), p.options().kvLengths(), p.mask(),
@@ -57,6 +73,7 @@ record DeviceProblem(int batch, int heads, int kvHeads, int nq, int nk, int dim,
      */
     static DeviceProblem of(int[] q, int[] k, int[] v, AttentionOptions options) {
         AttentionOptions o = options == null ? AttentionOptions.DEFAULTS : options;
+        requireSupported(o);
         String shapes = "(q " + Arrays.toString(q) + ", k " + Arrays.toString(k) + ", v " + Arrays.toString(v) + ")";
         rank(q, "q", "[B, Hq, Nq, D]");
         rank(k, "k", "[B, Hkv, Nk, D]");

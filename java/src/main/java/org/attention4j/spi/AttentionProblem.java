@@ -38,6 +38,9 @@ public final class AttentionProblem {
     private final float[] alibiSlopes;
     private final int[] queryPositions;
     private final int[] keyPositions;
+    /** Per batch entry, the start positions of the queries and keys ({@link AttentionOptions.Builder#startPositions}), or null. */
+    private final int[] queryStarts;
+    private final int[] keyStarts;
     /** Where the caller wants the output written, or null for a new tensor. */
     private final Tensor into;
 
@@ -108,6 +111,14 @@ public final class AttentionProblem {
             keyPositions = null;
         }
 
+        if (options.hasStartPositions()) {
+            queryStarts = ProblemRules.starts(options.queryStarts(), batch, nq, "queryStarts", "B", shapes);
+            keyStarts = ProblemRules.starts(options.keyStarts(), batch, nk, "keyStarts", "B", shapes);
+        } else {
+            queryStarts = null;
+            keyStarts = null;
+        }
+
         if (options.returnWeights()) {
             long n = (long) batch * heads * nq * nk;
             if (n > Tensor.MAX_ELEMENTS) {
@@ -172,6 +183,8 @@ public final class AttentionProblem {
         alibiSlopes = p.alibiSlopes;
         queryPositions = p.queryPositions;
         keyPositions = p.keyPositions;
+        queryStarts = p.queryStarts;
+        keyStarts = p.keyStarts;
         into = out;
     }
 
@@ -268,9 +281,30 @@ public final class AttentionProblem {
         return scale;
     }
 
-    /** {@code Nk - Nq}: where the diagonal of causal masks, windows, ALiBi and RoPE query positions sits. */
-    public int diagonalOffset() {
-        return nk - nq;
+    /**
+     * Where the diagonal of causal masks, windows and ALiBi sits for batch entry {@code b}: query {@code i} meets
+     * key {@code i + diagonalOffset(b)} at distance 0. {@code queryStart(b) - keyStart(b)}: {@code Nk - Nq}
+     * without start positions (bottom-right).
+     */
+    public int diagonalOffset(int b) {
+        return queryStart(b) - keyStart(b);
+    }
+
+    /** Whether start positions were given ({@link AttentionOptions.Builder#startPositions}). */
+    public boolean hasStartPositions() {
+        return queryStarts != null;
+    }
+
+    /** The position of batch entry {@code b}'s first query in its whole sequence: given, else {@code Nk - Nq}. */
+    public int queryStart(int b) {
+        ProblemRules.batchEntry("batch entry b", b, batch);
+        return queryStarts == null ? nk - nq : queryStarts[b];
+    }
+
+    /** The position of batch entry {@code b}'s first key in its whole sequence: given, else 0. */
+    public int keyStart(int b) {
+        ProblemRules.batchEntry("batch entry b", b, batch);
+        return keyStarts == null ? 0 : keyStarts[b];
     }
 
     /** The causal mode. */
@@ -319,18 +353,18 @@ public final class AttentionProblem {
         return options.rope();
     }
 
-    /** The RoPE position of query {@code i} of batch {@code b}: explicit, else {@code Nk - Nq + i}. */
+    /** The RoPE position of query {@code i} of batch {@code b}: explicit, else {@code queryStart(b) + i}. */
     public int queryPosition(int b, int i) {
         if (queryPositions == null) {
-            return nk - nq + i;
+            return queryStart(b) + i;
         }
         return queryPositions.length == nq ? queryPositions[i] : queryPositions[b * nq + i];
     }
 
-    /** The RoPE position of key {@code j} of batch {@code b}: explicit, else {@code j}. */
+    /** The RoPE position of key {@code j} of batch {@code b}: explicit, else {@code keyStart(b) + j}. */
     public int keyPosition(int b, int j) {
         if (keyPositions == null) {
-            return j;
+            return keyStart(b) + j;
         }
         return keyPositions.length == nk ? keyPositions[j] : keyPositions[b * nk + j];
     }

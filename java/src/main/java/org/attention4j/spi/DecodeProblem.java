@@ -14,7 +14,7 @@ import org.attention4j.Tensor;
  * keys are expected to be appended before the call, as in FlashAttention's {@code flash_attn_with_kvcache}).
  *
  * <p>Options: scale, causal (both alignments), ALiBi, window, RoPE with default positions, log-sum-exp. Key
- * lengths (the cache has them), user masks, explicit RoPE positions and weights are refused.
+ * lengths (the cache has them), start positions, user masks, explicit RoPE positions and weights are refused.
  */
 public final class DecodeProblem {
     /** The most new queries one decode step takes (what the split-KV decode kernels are built for). */
@@ -55,6 +55,10 @@ public final class DecodeProblem {
         if (qShape[2] < 1 || qShape[2] > MAX_QUERIES) {
             throw new IllegalArgumentException("decode takes 1 to " + MAX_QUERIES + " new queries, got Nq="
                     + qShape[2] + " " + shapes + "; use attention() for longer prompts");
+        }
+        if (options.hasStartPositions()) {
+            throw new IllegalArgumentException("start positions do not apply to decode: the new tokens sit after the "
+                    + "cache's L_b keys");
         }
         if (options.kvLengths() != null) {
             throw new IllegalArgumentException("kvLengths do not apply to decode: the cache's lengths are used");

@@ -67,4 +67,28 @@ final class ProblemRules {
         }
         return b;
     }
+
+    /**
+     * Start positions ({@link AttentionOptions#queryStarts()} or {@link AttentionOptions#keyStarts()}) as one entry
+     * per batch entry or sequence: one given entry is repeated; each start plus the {@code n} positions after it
+     * must stay within int.
+     *
+     * @param n      the queries or keys per entry (the largest, for packed sequences)
+     * @param entries what the batch is called in messages ("B" or "sequences")
+     */
+    static int[] starts(int[] given, int batch, long n, String name, String entries, String shapes) {
+        if (given.length != 1 && given.length != batch) {
+            throw new IllegalArgumentException(name + " has " + given.length + " entries; expected 1 (for all) or "
+                    + entries + "=" + batch + " " + shapes);
+        }
+        int[] out = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            out[b] = given[given.length == 1 ? 0 : b];
+            if (out[b] + n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(name + "[" + b + "]=" + out[b] + " plus " + n
+                        + " positions would pass " + Integer.MAX_VALUE + " " + shapes);
+            }
+        }
+        return out;
+    }
 }

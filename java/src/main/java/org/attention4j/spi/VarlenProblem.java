@@ -33,6 +33,9 @@ public final class VarlenProblem {
     private final int dim;
     private final int valueDim;
     private final float[] alibiSlopes;
+    /** Per sequence, the start positions ({@link AttentionOptions.Builder#startPositions}), or null. */
+    private final int[] queryStarts;
+    private final int[] keyStarts;
 
     private VarlenProblem(Tensor q, Tensor k, Tensor v, int[] cuQ, int[] cuK, AttentionOptions options) {
         this.q = q;
@@ -85,6 +88,19 @@ public final class VarlenProblem {
                 throw new IllegalArgumentException("rope keyPositions has " + rope.keyPositions().length
                         + " entries; packed sequences need totalK=" + k.dim(0) + " " + shapes);
             }
+        }
+        if (options.hasStartPositions()) {
+            int longest = 0;
+            for (int b = 0; b + 1 < this.cuQ.length; b++) {
+                longest = Math.max(longest, Math.max(this.cuQ[b + 1] - this.cuQ[b], this.cuK[b + 1] - this.cuK[b]));
+            }
+            int sequences = this.cuQ.length - 1;
+            queryStarts = ProblemRules.starts(options.queryStarts(), sequences, longest, "queryStarts", "sequences",
+                    shapes);
+            keyStarts = ProblemRules.starts(options.keyStarts(), sequences, longest, "keyStarts", "sequences", shapes);
+        } else {
+            queryStarts = null;
+            keyStarts = null;
         }
         long outN = (long) q.dim(0) * heads * valueDim;
         if (outN > Tensor.MAX_ELEMENTS) {
@@ -242,9 +258,15 @@ public final class VarlenProblem {
         return alibiSlopes;
     }
 
+    /** Whether start positions were given ({@link AttentionOptions.Builder#startPositions}). */
+    public boolean hasStartPositions() {
+        return queryStarts != null;
+    }
+
     /**
      * Sequence {@code b} as an ordinary problem: {@code q [1, Hq, Nq_b, D]}, {@code k [1, Hkv, Nk_b, D]},
-     * {@code v [1, Hkv, Nk_b, Dv]} (copies), the options with explicit RoPE positions cut to the sequence.
+     * {@code v [1, Hkv, Nk_b, Dv]} (copies), the options with explicit RoPE positions cut to the sequence and the
+     * sequence's own start positions.
      */
     public AttentionProblem sequence(int b) {
         ProblemRules.batchEntry("sequence b", b, batch());
@@ -259,6 +281,9 @@ public final class VarlenProblem {
             o = options.toBuilder().rope(rope.withPositions(
                     qp == null ? null : Arrays.copyOfRange(qp, cuQ[b], cuQ[b + 1]),
                     kp == null ? null : Arrays.copyOfRange(kp, cuK[b], cuK[b + 1]))).build();
+        }
+        if (queryStarts != null) {
+            o = o.toBuilder().startPositions(queryStarts[b], keyStarts[b]).build();
         }
         return AttentionProblem.of(qb, kb, vb, o);
     }

@@ -24,13 +24,13 @@ final class NaiveFloat32 {
         AttentionMask mask = p.mask();
         long[] ms = p.maskStrides();
         float[] slopes = p.alibiSlopes();
-        int off = p.diagonalOffset();
         float scale = (float) p.scale();
         float[] qi = new float[d];
         float[][] kr = new float[nk][d];
         float[] s = new float[nk];
         boolean[] vis = new boolean[nk];
         for (int b = 0; b < bN; b++) {
+            int off = p.diagonalOffset(b);
             for (int h = 0; h < hN; h++) {
                 int hk = h / p.group();
                 for (int j = 0; j < nk; j++) {

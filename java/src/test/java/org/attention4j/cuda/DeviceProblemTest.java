@@ -37,6 +37,18 @@ class DeviceProblemTest {
     }
 
     @Test
+    void startPositionsAreRefusedUntilTheKernelsTakeADiagonal() {
+        int[] qs = {1, 2, 3, 8}, ks = {1, 2, 5, 8};
+        AttentionOptions o = AttentionOptions.builder().causal().startPositions(10, 4).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DeviceProblem.of(qs, ks, ks, o));
+        assertEquals(DeviceProblem.NO_START_POSITIONS, e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> DeviceProblem.of(AttentionProblem.of(Tensor.zeros(qs),
+                Tensor.zeros(ks), Tensor.zeros(ks), o)));
+        assertEquals(DeviceProblem.NO_START_POSITIONS, e.getMessage());
+    }
+
+    @Test
     void badDeviceShapesAreRefusedNamingTheArgument() {
         int[] q = {1, 4, 3, 6}, k = {1, 2, 5, 6}, v = {1, 2, 5, 3};
         assertMessage("rank 4", () -> DeviceProblem.of(new int[] {4, 3, 6}, k, v, null));

@@ -42,12 +42,12 @@ final class LowPrecisionAttention {
         AttentionMask mask = p.mask();
         long[] ms = p.maskStrides();
         float[] slopes = p.alibiSlopes();
-        int off = p.diagonalOffset();
         float[] qi = new float[d];
         float[][] kr = new float[nk][d];
         float[] s = new float[nk];
         boolean[] vis = new boolean[nk];
         for (int b = 0; b < bN; b++) {
+            int off = p.diagonalOffset(b);
             for (int h = 0; h < hN; h++) {
                 int hk = h / p.group();
                 for (int j = 0; j < nk; j++) {
