@@ -28,10 +28,11 @@ math (flash_math.h) runs on the CPU in native-tests/cpu_model.
 
 #define A4J_FLASH_PARAMS                                                                                 \
     int B, int Hq, int Hkv, int Nq, int Nk, int D, float scale, int causal, int windowLeft, int windowRight, \
-        const int *kvLengths, const float *alibiSlopes, const int *cuSeqlensQ, const int *cuSeqlensK
+        const int *kvLengths, const int *diagonals, const float *alibiSlopes, const int *cuSeqlensQ,           \
+        const int *cuSeqlensK
 #define A4J_FLASH_ARGS                                                                                 \
-    B, Hq, Hkv, Nq, Nk, D, scale, causal, windowLeft, windowRight, kvLengths, alibiSlopes, cuSeqlensQ, \
-        cuSeqlensK
+    B, Hq, Hkv, Nq, Nk, D, scale, causal, windowLeft, windowRight, kvLengths, diagonals, alibiSlopes,  \
+        cuSeqlensQ, cuSeqlensK
 
 // ---------------------------------------------------------------------------------------------------------
 // version 1
@@ -43,7 +44,7 @@ __device__ void a4j_flash_fwd_v1(const T* Q, const T* K, const T* V, T* O, float
     const int hkv = h / (Hq / Hkv);
     const float scale2 = scale * A4J_LOG2E;
     for (int b = blockIdx.z; b < B; b += gridDim.z) {
-        A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, Nk, D, kvLengths, cuSeqlensQ, cuSeqlensK);
+        A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, Nk, D, kvLengths, diagonals, cuSeqlensQ, cuSeqlensK);
         const int i0 = qt * A4J_FLASH_V1_BR;
         if (i0 >= s.Nq) continue;  // uniform over the block
         int kb, ke;
@@ -180,7 +181,7 @@ __device__ void a4j_flash_fwd_v2(const T* Q, const T* K, const T* V, T* O, float
     const bool vec = (D % 8) == 0 && a4j_aligned(Q, 16) && a4j_aligned(K, 16) && a4j_aligned(V, 16);
 
     for (int b = blockIdx.z; b < B; b += gridDim.z) {
-        A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, Nk, D, kvLengths, cuSeqlensQ, cuSeqlensK);
+        A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, Nk, D, kvLengths, diagonals, cuSeqlensQ, cuSeqlensK);
         const int i0 = qt * BR;
         if (i0 >= s.Nq) continue;  // uniform over the block
         int kb, ke;
@@ -375,7 +376,7 @@ __device__ void a4j_flash_weights(const T* Q, const T* K, const float* lse, floa
     for (int qt = blockIdx.y; qt < qTiles; qt += gridDim.y) {
         for (long long bh = blockIdx.z; bh < (long long)B * Hq; bh += gridDim.z) {
             const int b = (int)(bh / Hq), h = (int)(bh % Hq), hkv = h / (Hq / Hkv);
-            A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, Nk, D, kvLengths, nullptr, nullptr);
+            A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, Nk, D, kvLengths, diagonals, nullptr, nullptr);
             const int i0 = qt * TS;
             const float slope = alibiSlopes != nullptr ? alibiSlopes[h] : 0.0f;
             int kb, ke;

@@ -59,19 +59,22 @@ struct A4jFlashSeq {
     long long kBase, kHead, kRow;
     long long lseBase, lseHead, lseRow;
     int Nq;     // this sequence's queries
-    int Nk;     // the key count that aligns the diagonal: i + Nk - Nq
+    int Nk;     // this sequence's stored keys
     int kvLen;  // keys [0, kvLen) exist (<= the stored keys)
+    int diagOff;  // query i's diagonal is key i + diagOff: Nk - Nq (its own sequence) or diagonals[b]
 };
 
 // Dense [B,H,N,D] (cuQ == cuK == NULL) or varlen token-major [total, H, D] with cumulative offsets.
+// diagonals: per sequence, where the diagonal sits (the call's start positions, queryStart - keyStart), or NULL.
 A4J_HD A4jFlashSeq a4j_flash_seq(int b, int Hq, int Hkv, int Nq, int Nk, int D, const int* kvLengths,
-                                 const int* cuQ, const int* cuK) {
+                                 const int* diagonals, const int* cuQ, const int* cuK) {
     A4jFlashSeq s;
     if (cuQ != nullptr && cuK != nullptr) {
         long long q0 = cuQ[b], k0 = cuK[b];
         s.Nq = (int)(cuQ[b + 1] - q0);
         s.Nk = (int)(cuK[b + 1] - k0);
         s.kvLen = s.Nk;
+        s.diagOff = diagonals != nullptr ? diagonals[b] : s.Nk - s.Nq;
         s.qRow = (long long)Hq * D;
         s.qHead = D;
         s.qBase = q0 * s.qRow;
@@ -85,6 +88,7 @@ A4J_HD A4jFlashSeq a4j_flash_seq(int b, int Hq, int Hkv, int Nq, int Nk, int D, 
     }
     s.Nq = Nq;
     s.Nk = Nk;
+    s.diagOff = diagonals != nullptr ? diagonals[b] : Nk - Nq;
     s.kvLen = kvLengths != nullptr ? kvLengths[b] : Nk;
     if (s.kvLen > Nk) s.kvLen = Nk;
     if (s.kvLen < 0) s.kvLen = 0;
@@ -102,12 +106,13 @@ A4J_HD A4jFlashSeq a4j_flash_seq(int b, int Hq, int Hkv, int Nq, int Nk, int D, 
 
 // KV cache [B, Hkv, capacity, D] holding len = cacheSeqlens[b] keys; the diagonal aligns against len.
 A4J_HD A4jFlashSeq a4j_flash_seq_cache(int b, int Hq, int Hkv, int Nq, int capacity, int D, const int* cacheSeqlens) {
-    A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, capacity, D, nullptr, nullptr, nullptr);
+    A4jFlashSeq s = a4j_flash_seq(b, Hq, Hkv, Nq, capacity, D, nullptr, nullptr, nullptr, nullptr);
     int len = cacheSeqlens[b];
     if (len > capacity) len = capacity;
     if (len < 0) len = 0;
     s.Nk = len;
     s.kvLen = len;
+    s.diagOff = len - Nq;
     return s;
 }
 
@@ -121,14 +126,14 @@ struct A4jFlashRow {
 A4J_HD A4jFlashRow a4j_flash_row(const A4jFlashSeq& s, int i, int causal, int windowLeft, int windowRight,
                                  float slope) {
     A4jFlashRow r;
-    r.diag = i + s.Nk - s.Nq;
+    r.diag = i + s.diagOff;
     r.slope2 = slope * A4J_LOG2E;
     if (i < 0 || i >= s.Nq) {
         r.jb = 0;
         r.je = 0;
         return r;
     }
-    a4j_visible_range(i, s.Nq, s.Nk, s.kvLen, causal, windowLeft, windowRight, &r.jb, &r.je);
+    a4j_visible_range_at(i, s.diagOff, s.Nk, s.kvLen, causal, windowLeft, windowRight, &r.jb, &r.je);
     return r;
 }
 

@@ -34,11 +34,11 @@ native-tests/cpu_model runs the per-row code of softmax_row.h thread by thread o
 
 #define A4J_MASK_PARAMS                                                                            \
     int B, int Hq, int Nq, int Nk, float scale, int causal, int windowLeft, int windowRight,       \
-        const int *kvLengths, const unsigned char *boolMask, const float *floatMask,               \
+        const int *kvLengths, const int *diagonals, const unsigned char *boolMask, const float *floatMask, \
         long long maskStrideB, long long maskStrideH, long long maskStrideI, long long maskStrideJ, \
         const float *alibiSlopes
 #define A4J_MASK_ARGS                                                                              \
-    B, Hq, Nq, Nk, scale, causal, windowLeft, windowRight, kvLengths, boolMask, floatMask,         \
+    B, Hq, Nq, Nk, scale, causal, windowLeft, windowRight, kvLengths, diagonals, boolMask, floatMask, \
         maskStrideB, maskStrideH, maskStrideI, maskStrideJ, alibiSlopes
 
 // Block-wide merge of every thread's (m, l); the result lands in every thread. scratch: blockDim.x/32 float2.

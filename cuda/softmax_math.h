@@ -42,12 +42,13 @@ A4J_HD void a4j_stat_merge(float& m, float& l, float m2, float l2) {
     m = mx;
 }
 
-// Keys [*jBegin, *jEnd) of query i that pass key length, causal and window (before boolean/float masks).
-// causal: 0 none, 1 bottom-right (j <= i + Nk - Nq), 2 top-left (j <= i); windowLeft/Right -1 = unbounded.
+// Keys [*jBegin, *jEnd) of query i that pass key length, causal and window (before boolean/float masks), with
+// query i's diagonal at key i + diagOff (Nk - Nq unless the call gave start positions: queryStart - keyStart).
+// causal: 0 none, 1 bottom-right (j <= i + diagOff), 2 top-left (j <= i); windowLeft/Right -1 = unbounded.
 // Computed in 64 bits: i + off - windowLeft can leave the int range for huge windows.
-A4J_HD void a4j_visible_range(int i, int Nq, int Nk, int kvLen, int causal, int windowLeft, int windowRight,
-                              int* jBegin, int* jEnd) {
-    long long diag = (long long)i + Nk - Nq;
+A4J_HD void a4j_visible_range_at(int i, int diagOff, int Nk, int kvLen, int causal, int windowLeft,
+                                 int windowRight, int* jBegin, int* jEnd) {
+    long long diag = (long long)i + diagOff;
     long long lo = 0;
     long long hi = (long long)kvLen - 1;  // inclusive
     if (hi > Nk - 1) hi = Nk - 1;
@@ -62,6 +63,12 @@ A4J_HD void a4j_visible_range(int i, int Nq, int Nk, int kvLen, int causal, int 
     }
     *jBegin = (int)lo;
     *jEnd = (int)(hi + 1);
+}
+
+// a4j_visible_range_at with the diagonal of a call that is its own sequence: diagOff = Nk - Nq (bottom-right).
+A4J_HD void a4j_visible_range(int i, int Nq, int Nk, int kvLen, int causal, int windowLeft, int windowRight,
+                              int* jBegin, int* jEnd) {
+    a4j_visible_range_at(i, Nk - Nq, Nk, kvLen, causal, windowLeft, windowRight, jBegin, jEnd);
 }
 
 // Score of key j in [jBegin, jEnd): scale * x, then + float mask, - slope * |diag - j|; -inf when the

@@ -23,14 +23,15 @@ struct A4jRow {
     long long msJ;             // mask stride along keys
     float scale;
     float slope;               // ALiBi slope of head h, 0 without ALiBi
-    int diag;                  // i + Nk - Nq
+    int diag;                  // i + diagOff: i + Nk - Nq, or i + diagonals[b] (start positions)
     int jBegin, jEnd;          // visible interval from key length, causal, window
     bool ldg;                  // s is global memory that may go through the read-only cache (not shared memory)
 };
 
 // Row r = ((b*Hq + h)*Nq + i) of S [B*Hq*Nq, Nk]; the arguments are the kernels' MASKARGS.
 A4J_HD A4jRow a4j_make_row(const float* S, long long row, int B, int Hq, int Nq, int Nk, float scale, int causal,
-                           int windowLeft, int windowRight, const int* kvLengths, const unsigned char* boolMask,
+                           int windowLeft, int windowRight, const int* kvLengths, const int* diagonals,
+                           const unsigned char* boolMask,
                            const float* floatMask, long long maskStrideB, long long maskStrideH,
                            long long maskStrideI, long long maskStrideJ, const float* alibiSlopes) {
     (void)B;
@@ -46,9 +47,10 @@ A4J_HD A4jRow a4j_make_row(const float* S, long long row, int B, int Hq, int Nq,
     r.msJ = maskStrideJ;
     r.scale = scale;
     r.slope = alibiSlopes ? alibiSlopes[h] : 0.0f;
-    r.diag = i + Nk - Nq;
+    int diagOff = diagonals ? diagonals[b] : Nk - Nq;
+    r.diag = i + diagOff;
     int kvLen = kvLengths ? kvLengths[b] : Nk;
-    a4j_visible_range(i, Nq, Nk, kvLen, causal, windowLeft, windowRight, &r.jBegin, &r.jEnd);
+    a4j_visible_range_at(i, diagOff, Nk, kvLen, causal, windowLeft, windowRight, &r.jBegin, &r.jEnd);
     r.ldg = true;
     return r;
 }

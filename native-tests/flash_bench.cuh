@@ -27,7 +27,7 @@ static void bench_forward(int version, int B, int H, int N, int D, int causal) {
     dim3 grid((N + br - 1) / br, H, B);
     int reps = N >= 65536 ? 1 : 10;
     float ms = time_ms([&] {
-        fn<<<grid, threads, smem>>>(q, k, v, o, lse, B, H, H, N, N, D, scale, causal, -1, -1, nullptr, nullptr,
+        fn<<<grid, threads, smem>>>(q, k, v, o, lse, B, H, H, N, N, D, scale, causal, -1, -1, nullptr, nullptr, nullptr,
                                     nullptr, nullptr);
     }, reps);
     double flops = 4.0 * B * H * (double)N * N * D * (causal ? 0.5 : 1.0);

@@ -29,7 +29,7 @@ struct Problem {
 inline A4jFlashSeq seq_of(const Problem& p, int b) {
     if (p.mode == 2) return a4j_flash_seq_cache(b, p.Hq, p.Hkv, p.Nq, p.Nk, p.D, p.cacheLens.data());
     return a4j_flash_seq(b, p.Hq, p.Hkv, p.Nq, p.Nk, p.D, p.kvLengths.empty() ? nullptr : p.kvLengths.data(),
-                         p.mode == 1 ? p.cuQ.data() : nullptr, p.mode == 1 ? p.cuK.data() : nullptr);
+                         nullptr, p.mode == 1 ? p.cuQ.data() : nullptr, p.mode == 1 ? p.cuK.data() : nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ static bool passedV1 = true, passedV2 = true, passedDecode = true;
 
 template <typename T>
 using FwdFn = void (*)(const T*, const T*, const T*, T*, float*, int, int, int, int, int, int, float, int, int, int,
-                       const int*, const float*, const int*, const int*);
+                       const int*, const int*, const float*, const int*, const int*);
 template <typename T>
 using DecFn = void (*)(const T*, const T*, const T*, float*, float*, const int*, int, int, int, int, int, int, float,
                        int, int, int, const float*, int);
@@ -219,7 +219,7 @@ static bool run_forward(int version, const Problem& p, const Result& ref, double
         smem_opt_in(K<T>::v1, smem);
         dim3 grid((p.Nq + A4J_FLASH_V1_BR - 1) / A4J_FLASH_V1_BR, p.Hq, std::min(p.B, 65535));
         K<T>::v1<<<grid, A4J_FLASH_V1_THREADS, smem>>>(q, k, v, o, lse, p.B, p.Hq, p.Hkv, p.Nq, p.Nk, p.D, p.scale,
-                                                       p.causal, p.wl, p.wr, dm.kvLens, dm.slopes, cuQ, cuK);
+                                                       p.causal, p.wl, p.wr, dm.kvLens, nullptr, dm.slopes, cuQ, cuK);
         label = "v1";
     } else {
         int dp = bucket(p.D);
@@ -228,7 +228,7 @@ static bool run_forward(int version, const Problem& p, const Result& ref, double
         smem_opt_in(fn, smem);
         dim3 grid((p.Nq + A4J_FLASH_V2_BR - 1) / A4J_FLASH_V2_BR, p.Hq, std::min(p.B, 65535));
         fn<<<grid, A4J_FLASH_V2_THREADS, smem>>>(q, k, v, o, lse, p.B, p.Hq, p.Hkv, p.Nq, p.Nk, p.D, p.scale, p.causal,
-                                                 p.wl, p.wr, dm.kvLens, dm.slopes, cuQ, cuK);
+                                                 p.wl, p.wr, dm.kvLens, nullptr, dm.slopes, cuQ, cuK);
         label = "v2_d" + std::to_string(dp);
     }
     cudaCheck(cudaGetLastError());
@@ -243,9 +243,10 @@ static bool run_forward(int version, const Problem& p, const Result& ref, double
         dim3 grid((p.Nk + 31) / 32, std::min((p.Nq + 31) / 32, 65535), std::min(p.B * p.Hq, 65535));
         auto wfn = std::is_same<T, float>::value ? (void*)a4j_flash_weights_f32
                    : std::is_same<T, __half>::value ? (void*)a4j_flash_weights_f16 : (void*)a4j_flash_weights_bf16;
+        const int* noDiagonals = nullptr;
         void* args[] = {&q, &k, &lse, &P, (void*)&p.B, (void*)&p.Hq, (void*)&p.Hkv, (void*)&p.Nq, (void*)&p.Nk,
                         (void*)&p.D, (void*)&p.scale, (void*)&p.causal, (void*)&p.wl, (void*)&p.wr, &dm.kvLens,
-                        &dm.slopes, (void*)&cuQ, (void*)&cuK};
+                        (void*)&noDiagonals, &dm.slopes, (void*)&cuQ, (void*)&cuK};
         cudaCheck(cudaLaunchKernel(wfn, grid, dim3(A4J_FLASH_W_THREADS), args, 8448, 0));
         cudaCheck(cudaDeviceSynchronize());
         std::vector<float> hp = download(P, n);

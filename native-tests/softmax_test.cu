@@ -37,7 +37,7 @@ struct DeviceProblem {
 };
 
 #define DEV_MASK_ARGS(q, d)                                                                                   \
-    q.B, q.Hq, q.Nq, q.Nk, q.scale, q.causal, q.windowLeft, q.windowRight, d.kvLengths, d.boolMask,            \
+    q.B, q.Hq, q.Nq, q.Nk, q.scale, q.causal, q.windowLeft, q.windowRight, d.kvLengths, nullptr, d.boolMask,   \
         d.floatMask, q.maskStrides[0], q.maskStrides[1], q.maskStrides[2], q.maskStrides[3], d.slopes
 
 template <typename T> struct Kernels;

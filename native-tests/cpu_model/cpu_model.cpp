@@ -80,6 +80,34 @@ static void check_visible_range() {
         }
     }
     std::printf("visible_range: %lld (query, key) cases match the per-key definition\n", cases);
+    // Start positions: any diagonal, not only Nk - Nq (a shard of keys before, across or after the queries).
+    long long shifted = 0;
+    for (int diagOff = -12; diagOff <= 12; diagOff++) {
+        for (int nk = 1; nk <= 9; nk++) {
+            for (int causal = 0; causal < 3; causal++) {
+                for (int wl : windows) {
+                    for (int wr : windows) {
+                        for (int i = 0; i < 5; i++) {
+                            int jb, je;
+                            a4j_visible_range_at(i, diagOff, nk, nk, causal, wl, wr, &jb, &je);
+                            long long diag = (long long)i + diagOff;
+                            for (int j = 0; j < nk; j++) {
+                                bool vis = true;
+                                if (causal == 1) vis = j <= diag;
+                                if (causal == 2) vis = j <= i;
+                                if (wl >= 0) vis = vis && j >= diag - wl;
+                                if (wr >= 0) vis = vis && j <= diag + wr;
+                                CHECK(vis == (j >= jb && j < je), "visible_range_at off=%d nk=%d causal=%d wl=%d "
+                                      "wr=%d i=%d j=%d [%d,%d)", diagOff, nk, causal, wl, wr, i, j, jb, je);
+                                shifted++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    std::printf("visible_range_at: %lld (query, key) cases with shifted diagonals match\n", shifted);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -293,7 +321,8 @@ static void emulate_block_stats(std::vector<float>& m, std::vector<float>& l) {
 
 #define EMU_ROW_ARGS(q, S)                                                                                     \
     S, row, q.B, q.Hq, q.Nq, q.Nk, q.scale, q.causal, q.windowLeft, q.windowRight,                              \
-        q.kvLengths.empty() ? nullptr : q.kvLengths.data(), q.boolMask.empty() ? nullptr : q.boolMask.data(),   \
+        q.kvLengths.empty() ? nullptr : q.kvLengths.data(), nullptr,                                            \
+        q.boolMask.empty() ? nullptr : q.boolMask.data(),                                                       \
         q.floatMask.empty() ? nullptr : q.floatMask.data(), q.maskStrides[0], q.maskStrides[1],                 \
         q.maskStrides[2], q.maskStrides[3], q.alibiSlopes.empty() ? nullptr : q.alibiSlopes.data()
 

@@ -21,7 +21,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
         /** RoPE'd copies of Q and K when the inputs must not change. */
         QR, KR,
         /** Small uploaded arrays. */
-        KV_LENGTHS, BOOL_MASK, FLOAT_MASK, SLOPES, Q_POSITIONS, K_POSITIONS, ROPE_FREQ,
+        KV_LENGTHS, DIAGONALS, BOOL_MASK, FLOAT_MASK, SLOPES, Q_POSITIONS, K_POSITIONS, ROPE_FREQ,
         /** Workspaces. */
         S, P, PARTIAL
     }
@@ -56,7 +56,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
     /** The fused softmax (version 1 or 2 by {@code launch}) over one chunk. */
     record Softmax(SoftmaxLaunch launch, DType pType, Ref s, Ref p, Ref lse, Ref partial, int batch, int heads,
                    int nq, int nk, float scale, int causal, int windowLeft, int windowRight, Ref kvLengths,
-                   Ref boolMask, Ref floatMask, long[] maskStrides, Ref alibiSlopes) implements Command {
+                   Ref diagonals, Ref boolMask, Ref floatMask, long[] maskStrides, Ref alibiSlopes) implements Command {
     }
 
     /** Hands one chunk of P to the weights sink: {@code count} elements of P at weights element {@code first}. */
@@ -110,6 +110,9 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
         if (p.kvLengths() != null) {
             scratch.put(Buf.KV_LENGTHS, 4L * p.batch());
         }
+        if (p.diagonals() != null) {
+            scratch.put(Buf.DIAGONALS, 4L * p.batch());
+        }
         boolean boolMask = p.mask() != null && p.mask().isBoolean();
         boolean floatMask = p.mask() != null && !p.mask().isBoolean();
         if (boolMask) {
@@ -149,6 +152,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                     partialBytes > 0 ? Ref.of(Buf.PARTIAL) : null,
                     c.nb(), c.nh(), p.nq(), p.nk(), (float) p.scale(), p.causal(), p.windowLeft(), p.windowRight(),
                     p.kvLengths() == null ? null : new Ref(Buf.KV_LENGTHS, 4L * c.b0()),
+                    p.diagonals() == null ? null : new Ref(Buf.DIAGONALS, 4L * c.b0()),
                     boolMask ? new Ref(Buf.BOOL_MASK, mo) : null,
                     floatMask ? new Ref(Buf.FLOAT_MASK, 4 * mo) : null,
                     strides == null ? new long[4] : strides,

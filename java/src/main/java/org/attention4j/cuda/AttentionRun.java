@@ -73,6 +73,9 @@ final class AttentionRun extends DeviceCall {
         if (mem.containsKey(Buf.KV_LENGTHS)) {
             rt.transfers.uploadInts(worker, p.kvLengths(), mem.get(Buf.KV_LENGTHS));
         }
+        if (mem.containsKey(Buf.DIAGONALS)) {
+            rt.transfers.uploadInts(worker, p.diagonals(), mem.get(Buf.DIAGONALS));
+        }
         if (mem.containsKey(Buf.BOOL_MASK)) {
             rt.transfers.uploadBooleans(worker, p.mask().booleanData(), mem.get(Buf.BOOL_MASK));
         }
@@ -118,7 +121,8 @@ final class AttentionRun extends DeviceCall {
             AttentionProgram.Softmax x = (AttentionProgram.Softmax) c;
             SoftmaxLaunch l = x.launch();
             KernelArgs.Mask m = new KernelArgs.Mask(x.batch(), x.heads(), x.nq(), x.nk(), x.scale(), x.causal(),
-                    x.windowLeft(), x.windowRight(), ptr(mem, x.kvLengths()), ptr(mem, x.boolMask()),
+                    x.windowLeft(), x.windowRight(), ptr(mem, x.kvLengths()), ptr(mem, x.diagonals()),
+                    ptr(mem, x.boolMask()),
                     ptr(mem, x.floatMask()), x.maskStrides(), ptr(mem, x.alibiSlopes()));
             if (!l.split()) {
                 Kernels.launch(rt.kernels.softmax(x.pType()), l.gridX(), l.gridY(), l.block(), l.sharedMem(),

@@ -282,7 +282,6 @@ public final class CudaAttention implements AutoCloseable {
     /** Packed sequences (engine-validated): the fused varlen kernel, or per sequence through {@code fallback}. */
     AttentionResult varlen(VarlenProblem problem, AttentionBackend fallback) {
         requireOpen();
-        DeviceProblem.requireSupported(problem.options());
         return flash.varlen(problem, fallback);
     }
 

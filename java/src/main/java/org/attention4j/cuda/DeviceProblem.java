@@ -32,38 +32,53 @@ import org.attention4j.spi.AttentionProblem;
  * @param alibiSlopes    per-head slopes or null
  * @param rope           RoPE or null
  * @param queryPositions explicit query positions (length Nq or B*Nq) or null
- * @param keyPositions   explicit key positions (length Nk or B*Nk) or null
+ * @param keyPositions   explicit key positions (length Nk or B*Nk) or null; with start positions and RoPE, the
+ *                       positions they give (B*Nq and B*Nk entries)
+ * @param diagonals      per batch entry, {@link AttentionProblem#diagonalOffset(int)} when start positions were
+ *                       given (the kernels' {@code diagonals}), else null: {@code Nk - Nq}
  * @param returnWeights  whether the weights are asked for
  * @param returnLse      whether the log-sum-exp is asked for
  */
 record DeviceProblem(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim, double scale,
                      int causal, int windowLeft, int windowRight, int[] kvLengths, AttentionMask mask,
                      long[] maskStrides, float[] alibiSlopes, Rope rope, int[] queryPositions, int[] keyPositions,
-                     boolean returnWeights, boolean returnLse) {
+                     int[] diagonals, boolean returnWeights, boolean returnLse) {
 
-    /**
-     * Why the CUDA path refuses start positions: its kernels place the diagonal at {@code i + Nk - Nq} (a
-     * diagonal argument for the softmax and fused kernels is the change that lifts this).
-     */
-    static final String NO_START_POSITIONS = "start positions (AttentionOptions.Builder.startPositions) are not "
-            + "implemented on the cuda backend yet (its kernels align the diagonal on Nk - Nq); compute sharded "
-            + "calls on the cpu backend";
-
-    /** Refuses what the device path cannot compute yet, before any device work. */
-    static void requireSupported(AttentionOptions o) {
-        if (o.hasStartPositions()) {
-            throw new IllegalArgumentException(NO_START_POSITIONS);
-        }
-    }
+    /** Why calls on device tensors refuse start positions (the engine's host calls take them). */
+    static final String NO_START_POSITIONS = "start positions (AttentionOptions.Builder.startPositions) are taken "
+            + "by the engine's calls on host tensors, not yet by calls on DeviceTensors";
 
     /** From a problem the engine validated. */
     static DeviceProblem of(AttentionProblem p) {
-        requireSupported(p.options());
         Rope rope = p.rope();
+        int[] qp = rope == null ? null : rope.queryPositions();
+        int[] kp = rope == null ? null : rope.keyPositions();
+        int[] diagonals = null;
+        if (p.hasStartPositions()) {
+            diagonals = new int[p.batch()];
+            for (int b = 0; b < p.batch(); b++) {
+                diagonals[b] = p.diagonalOffset(b);
+            }
+            if (rope != null) {
+                // The rotation kernel takes one offset for every entry; per-entry starts become positions.
+                qp = qp != null ? qp : positions(p, p.nq(), true);
+                kp = kp != null ? kp : positions(p, p.nk(), false);
+            }
+        }
         return new DeviceProblem(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(), p.valueDim(), p.scale(),
                 p.causal().ordinal(), p.windowLeft(), p.windowRight(), p.options().kvLengths(), p.mask(),
-                p.maskStrides(), p.alibiSlopes(), rope, rope == null ? null : rope.queryPositions(),
-                rope == null ? null : rope.keyPositions(), p.returnWeights(), p.returnLse());
+                p.maskStrides(), p.alibiSlopes(), rope, qp, kp, diagonals, p.returnWeights(), p.returnLse());
+    }
+
+    /** The RoPE positions of every batch entry's queries (or keys), [B*N], as the problem defines them. */
+    private static int[] positions(AttentionProblem p, int n, boolean queries) {
+        int[] out = new int[p.batch() * n];
+        for (int b = 0; b < p.batch(); b++) {
+            for (int i = 0; i < n; i++) {
+                out[b * n + i] = queries ? p.queryPosition(b, i) : p.keyPosition(b, i);
+            }
+        }
+        return out;
     }
 
     /**
@@ -73,7 +88,9 @@ record DeviceProblem(int batch, int heads, int kvHeads, int nq, int nk, int dim,
      */
     static DeviceProblem of(int[] q, int[] k, int[] v, AttentionOptions options) {
         AttentionOptions o = options == null ? AttentionOptions.DEFAULTS : options;
-        requireSupported(o);
+        if (o.hasStartPositions()) {
+            throw new IllegalArgumentException(NO_START_POSITIONS);
+        }
         String shapes = "(q " + Arrays.toString(q) + ", k " + Arrays.toString(k) + ", v " + Arrays.toString(v) + ")";
         rank(q, "q", "[B, Hq, Nq, D]");
         rank(k, "k", "[B, Hkv, Nk, D]");
@@ -139,7 +156,7 @@ record DeviceProblem(int batch, int heads, int kvHeads, int nq, int nk, int dim,
                     + "holds; ask without weights " + shapes);
         }
         return new DeviceProblem(b, hq, hkv, nq, nk, d, dv, scale, o.causal().ordinal(), o.windowLeft(),
-                o.windowRight(), lengths, mask, strides, slopes, rope, qp, kp, o.returnWeights(), o.returnLse());
+                o.windowRight(), lengths, mask, strides, slopes, rope, qp, kp, null, o.returnWeights(), o.returnLse());
     }
 
     private static int[] positions(int[] pos, int b, int n, String what, String shapes) {

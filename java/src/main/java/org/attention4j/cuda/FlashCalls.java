@@ -169,8 +169,14 @@ final class FlashCalls {
     /** Packed sequences as the fused program takes them. */
     static FlashProgram.Varlen varlenShape(VarlenProblem vp) {
         AttentionOptions o = vp.options();
+        int[] qs = new int[vp.batch()];
+        int[] ks = new int[vp.batch()];
+        for (int s = 0; s < qs.length; s++) {
+            qs[s] = vp.queryStart(s);
+            ks[s] = vp.keyStart(s);
+        }
         return new FlashProgram.Varlen(vp.cuSeqlensQ(), vp.cuSeqlensK(), vp.heads(), vp.kvHeads(), vp.dim(),
-                vp.scale(), o.causal().ordinal(), o.windowLeft(), o.windowRight(), vp.alibiSlopes(), o.rope());
+                vp.scale(), o.causal().ordinal(), o.windowLeft(), o.windowRight(), vp.alibiSlopes(), o.rope(), qs, ks);
     }
 
     /** Whether a cache of these dimensions can live on the device (the decode kernels' limits). */

@@ -15,12 +15,12 @@ final class FlashKernelArgs {
      * The common tail {@code FLASHARGS} of the forward and weights kernels; pointers may be null (absent).
      */
     record Flash(int batch, int heads, int kvHeads, int nq, int nk, int dim, float scale, int causal, int windowLeft,
-                 int windowRight, CUdeviceptr kvLengths, CUdeviceptr alibiSlopes, CUdeviceptr cuSeqlensQ,
-                 CUdeviceptr cuSeqlensK) {
+                 int windowRight, CUdeviceptr kvLengths, CUdeviceptr diagonals, CUdeviceptr alibiSlopes,
+                 CUdeviceptr cuSeqlensQ, CUdeviceptr cuSeqlensK) {
 
         KernelArgs appendTo(KernelArgs a) {
             return a.i32(batch).i32(heads).i32(kvHeads).i32(nq).i32(nk).i32(dim).f32(scale).i32(causal)
-                    .i32(windowLeft).i32(windowRight).ptr(kvLengths).ptr(alibiSlopes).ptr(cuSeqlensQ)
+                    .i32(windowLeft).i32(windowRight).ptr(kvLengths).ptr(diagonals).ptr(alibiSlopes).ptr(cuSeqlensQ)
                     .ptr(cuSeqlensK);
         }
     }

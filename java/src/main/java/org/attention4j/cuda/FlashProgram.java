@@ -34,7 +34,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
         /** The output in the storage type before conversion to fp32, and the lse when only weights need it. */
         O_T, LSE_T,
         /** Uploaded arrays. */
-        Q_POS, K_POS, ROPE_FREQ, KV_LENGTHS, SLOPES, CU_Q, CU_K, CACHE_LENS, NEW_LENS,
+        Q_POS, K_POS, ROPE_FREQ, KV_LENGTHS, DIAGONALS, SLOPES, CU_Q, CU_K, CACHE_LENS, NEW_LENS,
         /** Decode workspaces. */
         PART_O, PART_LSE
     }
@@ -64,7 +64,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
 
     /** {@code FLASHARGS} over buffers; null buffers are NULL pointers. */
     record FlashArgs(int batch, int heads, int kvHeads, int nq, int nk, int dim, float scale, int causal,
-                     int windowLeft, int windowRight, Buf kvLengths, Buf alibiSlopes, Buf cuSeqlensQ,
+                     int windowLeft, int windowRight, Buf kvLengths, Buf diagonals, Buf alibiSlopes, Buf cuSeqlensQ,
                      Buf cuSeqlensK) {
     }
 
@@ -139,12 +139,16 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
         if (p.kvLengths() != null) {
             b.ints.put(Buf.KV_LENGTHS, p.kvLengths());
         }
+        if (p.diagonals() != null) {
+            b.ints.put(Buf.DIAGONALS, p.diagonals());
+        }
         if (p.alibiSlopes() != null) {
             b.floats.put(Buf.SLOPES, p.alibiSlopes());
         }
         long rows = (long) p.batch() * p.heads() * p.nq();
         FlashArgs args = new FlashArgs(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(), (float) p.scale(),
                 p.causal(), p.windowLeft(), p.windowRight(), p.kvLengths() == null ? null : Buf.KV_LENGTHS,
+                p.diagonals() == null ? null : Buf.DIAGONALS,
                 p.alibiSlopes() == null ? null : Buf.SLOPES, null, null);
         Buf lseBuf = lse ? Buf.LSE : null;
         if (weights && !lse) {
@@ -189,7 +193,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
             if (qp == null) {
                 qp = new int[totalQ];
                 for (int s = 0; s < batch; s++) {
-                    int off = (v.cuK()[s + 1] - v.cuK()[s]) - (v.cuQ()[s + 1] - v.cuQ()[s]);
+                    int off = v.queryStarts()[s];
                     for (int t = v.cuQ()[s]; t < v.cuQ()[s + 1]; t++) {
                         qp[t] = off + t - v.cuQ()[s];
                     }
@@ -199,7 +203,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                 kp = new int[totalK];
                 for (int s = 0; s < batch; s++) {
                     for (int t = v.cuK()[s]; t < v.cuK()[s + 1]; t++) {
-                        kp[t] = t - v.cuK()[s];
+                        kp[t] = v.keyStarts()[s] + t - v.cuK()[s];
                     }
                 }
             }
@@ -212,11 +216,13 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
         }
         b.ints.put(Buf.CU_Q, v.cuQ());
         b.ints.put(Buf.CU_K, v.cuK());
+        b.ints.put(Buf.DIAGONALS, v.diagonals());
         if (v.alibiSlopes() != null) {
             b.floats.put(Buf.SLOPES, v.alibiSlopes());
         }
         FlashArgs args = new FlashArgs(batch, v.heads(), v.kvHeads(), maxNq, maxNk, v.dim(), (float) v.scale(),
-                v.causal(), v.windowLeft(), v.windowRight(), null, v.alibiSlopes() == null ? null : Buf.SLOPES,
+                v.causal(), v.windowLeft(), v.windowRight(), null, Buf.DIAGONALS,
+                v.alibiSlopes() == null ? null : Buf.SLOPES,
                 Buf.CU_Q, Buf.CU_K);
         FlashLaunch l = version == 2 ? FlashLaunch.forwardV2(st, batch, v.heads(), maxNq, v.dim())
                 : FlashLaunch.forwardV1(st, batch, v.heads(), maxNq, v.dim());
@@ -237,7 +243,15 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
      * @param rope        RoPE (explicit positions packed, length totalQ / totalK) or null
      */
     record Varlen(int[] cuQ, int[] cuK, int heads, int kvHeads, int dim, double scale, int causal, int windowLeft,
-                  int windowRight, float[] alibiSlopes, Rope rope) {
+                  int windowRight, float[] alibiSlopes, Rope rope, int[] queryStarts, int[] keyStarts) {
+        /** Per sequence, where its diagonal sits: {@code queryStarts[s] - keyStarts[s]}. */
+        int[] diagonals() {
+            int[] d = new int[queryStarts.length];
+            for (int s = 0; s < d.length; s++) {
+                d[s] = queryStarts[s] - keyStarts[s];
+            }
+            return d;
+        }
     }
 
     /**

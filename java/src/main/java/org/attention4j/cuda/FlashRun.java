@@ -120,7 +120,8 @@ final class FlashRun extends DeviceCall {
 
     private static FlashKernelArgs.Flash flash(FlashProgram.FlashArgs a, Map<Buf, CUdeviceptr> mem) {
         return new FlashKernelArgs.Flash(a.batch(), a.heads(), a.kvHeads(), a.nq(), a.nk(), a.dim(), a.scale(),
-                a.causal(), a.windowLeft(), a.windowRight(), ptr(mem, a.kvLengths()), ptr(mem, a.alibiSlopes()),
+                a.causal(), a.windowLeft(), a.windowRight(), ptr(mem, a.kvLengths()), ptr(mem, a.diagonals()),
+                ptr(mem, a.alibiSlopes()),
                 ptr(mem, a.cuSeqlensQ()), ptr(mem, a.cuSeqlensK()));
     }
 

@@ -56,12 +56,12 @@ final class KernelArgs {
      * @param strides the mask's four element strides (ignored without a mask)
      */
     record Mask(int batch, int heads, int nq, int nk, float scale, int causal, int windowLeft, int windowRight,
-                CUdeviceptr kvLengths, CUdeviceptr boolMask, CUdeviceptr floatMask, long[] strides,
-                CUdeviceptr alibiSlopes) {
+                CUdeviceptr kvLengths, CUdeviceptr diagonals, CUdeviceptr boolMask, CUdeviceptr floatMask,
+                long[] strides, CUdeviceptr alibiSlopes) {
 
         KernelArgs appendTo(KernelArgs a) {
             a.i32(batch).i32(heads).i32(nq).i32(nk).f32(scale).i32(causal).i32(windowLeft).i32(windowRight)
-                    .ptr(kvLengths).ptr(boolMask).ptr(floatMask);
+                    .ptr(kvLengths).ptr(diagonals).ptr(boolMask).ptr(floatMask);
             for (int i = 0; i < 4; i++) {
                 a.i64(strides == null ? 0 : strides[i]);
             }

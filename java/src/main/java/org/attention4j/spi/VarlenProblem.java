@@ -263,6 +263,18 @@ public final class VarlenProblem {
         return queryStarts != null;
     }
 
+    /** Where sequence {@code b}'s first query sits: its start position, else {@code Nk_b - Nq_b} (bottom-right). */
+    public int queryStart(int b) {
+        ProblemRules.batchEntry("sequence b", b, batch());
+        return queryStarts != null ? queryStarts[b] : (cuK[b + 1] - cuK[b]) - (cuQ[b + 1] - cuQ[b]);
+    }
+
+    /** Where sequence {@code b}'s first key sits: its start position, else 0. */
+    public int keyStart(int b) {
+        ProblemRules.batchEntry("sequence b", b, batch());
+        return keyStarts != null ? keyStarts[b] : 0;
+    }
+
     /**
      * Sequence {@code b} as an ordinary problem: {@code q [1, Hq, Nq_b, D]}, {@code k [1, Hkv, Nk_b, D]},
      * {@code v [1, Hkv, Nk_b, Dv]} (copies), the options with explicit RoPE positions cut to the sequence and the

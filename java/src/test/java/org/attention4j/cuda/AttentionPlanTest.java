@@ -80,7 +80,7 @@ class AttentionPlanTest {
             Arrays.fill(work, Float.NaN);
             CublasEmulator.gemmStridedBatched(c.scores(), k.data(), q.data(), work);
             SoftmaxKernelEmulator.run(work, probs, new SoftmaxKernelEmulator.Args(c.nb(), c.nh(), nq, nk,
-                    (float) p.scale(), p.causal().ordinal(), p.windowLeft(), p.windowRight(), kvl, c.b0(),
+                    (float) p.scale(), p.causal().ordinal(), p.windowLeft(), p.windowRight(), kvl, c.b0(), null, 0,
                     null, p.mask() == null ? null : p.mask().floatData(), c.maskOffset(strides), strides,
                     p.alibiSlopes(), c.h0(), lse, c.firstRow(nq)));
             CublasEmulator.gemmStridedBatched(c.values(), v.data(), probs, out);

@@ -45,6 +45,8 @@ class AttentionProgramTest {
             "TF32, 3, 1, 2, 2, 3, 5, 4, 4, 100000, true",
             "FP32, 4, 1, 2, 1, 1, 9000, 8, 3, 100000000, false",  // split softmax: few long rows
             "FP16, 4, 1, 2, 2, 2, 9000, 8, 3, 100000000, true",
+            "FP32, 5, 3, 4, 2, 7, 12, 6, 5, 90, false",     // start positions per entry, chunks that split the batch
+            "FP16, 5, 2, 2, 1, 9, 9, 4, 4, 100000, true",
     })
     void programOnEmulatorsMatchesTheReference(Precision prec, int which, int b, int hq, int hkv, int nq, int nk,
                                                int d, int dv, long workspace, boolean qkScratch) {
@@ -79,6 +81,9 @@ class AttentionProgramTest {
             switch (buf) {
                 case KV_LENGTHS:
                     ints.put(buf, fit(p.kvLengths(), n));
+                    break;
+                case DIAGONALS:
+                    ints.put(buf, fit(p.diagonals(), n));
                     break;
                 case Q_POSITIONS:
                     ints.put(buf, fit(p.queryPositions(), n));
@@ -139,6 +144,7 @@ class AttentionProgramTest {
                 SoftmaxKernelEmulator.run(s, pr, new SoftmaxKernelEmulator.Args(x.batch(), x.heads(), x.nq(), x.nk(),
                         x.scale(), x.causal(), x.windowLeft(), x.windowRight(),
                         x.kvLengths() == null ? null : ints.get(Buf.KV_LENGTHS), (int) elem(x.kvLengths(), 4),
+                        x.diagonals() == null ? null : ints.get(Buf.DIAGONALS), (int) elem(x.diagonals(), 4),
                         x.boolMask() == null ? null : boolMask,
                         x.floatMask() == null ? null : f.get(Buf.FLOAT_MASK),
                         x.boolMask() != null ? elem(x.boolMask(), 1) : elem(x.floatMask(), 4), x.maskStrides(),
@@ -203,6 +209,17 @@ class AttentionProgramTest {
             case 3:
                 return AttentionOptions.builder().scale(0.7).alibiSlopes(new float[hq]).window(-1, 0)
                         .returnWeights(true).returnLse(true).build();
+            case 5: {
+                // A shard of a longer sequence per entry: keys before, around and after the queries.
+                int[] qs = new int[b];
+                int[] ks = new int[b];
+                for (int i = 0; i < b; i++) {
+                    qs[i] = rnd.nextInt(30);
+                    ks[i] = rnd.nextInt(30);
+                }
+                return AttentionOptions.builder().causal().alibi().window(6, 2).rope(10000, RopeStyle.HALF)
+                        .startPositions(qs, ks).returnWeights(true).returnLse(true).build();
+            }
             default:
                 return AttentionOptions.builder().causal().kvLengths(new int[b]).kvLengths(fill(b, nk - 3))
                         .returnWeights(true).returnLse(true).build();

@@ -196,6 +196,28 @@ class CudaBackendGpuTest {
         }
     }
 
+    @ParameterizedTest(name = "path {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"cublas", "fused"})
+    void startPositionsMatchTheReferenceOnBothPaths(String path) {
+        // A block of queries over a shard of keys of a longer sequence, per-entry starts: the diagonals reach the
+        // softmax and fused kernels, the positions the rotation (issue 14).
+        System.setProperty(CudaPath.PROPERTY, path);
+        Random rnd = new Random(SEED);
+        Tensor q = rounded(rnd, Precision.FP32, 2, 4, 97, 64);
+        Tensor k = rounded(rnd, Precision.FP32, 2, 2, 113, 64);
+        Tensor v = rounded(rnd, Precision.FP32, 2, 2, 113, 64);
+        AttentionOptions o = AttentionOptions.builder().causal().alibi().window(60, 5).rope(10000, RopeStyle.HALF)
+                .startPositions(new int[] {300, 150}, new int[] {250, 200}).returnLse(true).build();
+        try (AttentionEngine e = AttentionEngine.builder().backend(Backend.CUDA).cudaPrecision(Precision.FP32)
+                .build()) {
+            AttentionResult got = e.attention(q, k, v, o);
+            AttentionResult want = new ReferenceBackend().compute(AttentionProblem.of(q, k, v, o));
+            assertTrue(maxError(want.output().data(), got.output().data(), path + " output") <= 1e-5);
+            assertTrue(maxError(want.logSumExp().orElseThrow().data(), got.logSumExp().orElseThrow().data(),
+                    path + " lse") <= 1e-4);
+        }
+    }
+
     @Test
     void chunkedWorkspaceGivesTheSameResult() {
         String old = System.getProperty("attention4j.cuda.workspaceBytes");

@@ -37,15 +37,20 @@ class DeviceProblemTest {
     }
 
     @Test
-    void startPositionsAreRefusedUntilTheKernelsTakeADiagonal() {
-        int[] qs = {1, 2, 3, 8}, ks = {1, 2, 5, 8};
-        AttentionOptions o = AttentionOptions.builder().causal().startPositions(10, 4).build();
+    void startPositionsBecomeDiagonalsAndRopePositionsOnHostCallsAndAreRefusedOnDeviceTensors() {
+        int[] qs = {2, 2, 3, 8}, ks = {2, 2, 5, 8};
+        AttentionOptions o = AttentionOptions.builder().causal().rope(100, RopeStyle.HALF)
+                .startPositions(new int[] {10, 0}, new int[] {4, 7}).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DeviceProblem.of(qs, ks, ks, o));
         assertEquals(DeviceProblem.NO_START_POSITIONS, e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> DeviceProblem.of(AttentionProblem.of(Tensor.zeros(qs),
-                Tensor.zeros(ks), Tensor.zeros(ks), o)));
-        assertEquals(DeviceProblem.NO_START_POSITIONS, e.getMessage());
+        DeviceProblem h = DeviceProblem.of(AttentionProblem.of(Tensor.zeros(qs), Tensor.zeros(ks), Tensor.zeros(ks), o));
+        assertArrayEquals(new int[] {6, -7}, h.diagonals());
+        assertArrayEquals(new int[] {10, 11, 12, 0, 1, 2}, h.queryPositions());
+        assertArrayEquals(new int[] {4, 5, 6, 7, 8, 7, 8, 9, 10, 11}, h.keyPositions());
+        DeviceProblem plain = DeviceProblem.of(AttentionProblem.of(Tensor.zeros(qs), Tensor.zeros(ks),
+                Tensor.zeros(ks), AttentionOptions.builder().causal().build()));
+        assertEquals(null, plain.diagonals(), "without start positions the kernels align on Nk - Nq themselves");
     }
 
     @Test

@@ -133,10 +133,13 @@ final class FlashEmulator {
         }
     }
 
-    /** Whether key j is visible to query i (sequence-local indices), and its bias. */
+    /**
+     * Whether key j is visible to query i (sequence-local indices), and its bias; the diagonal at
+     * {@code diagonals[b]}, or {@code Nk - Nq} of the sequence without them.
+     */
     private static double bias(FlashProgram.FlashArgs a, float[] slopes, int h, int i, int j, int nqs, int nks,
-                               int kvLen) {
-        int off = nks - nqs;
+                               int kvLen, int[] diagonals, int b) {
+        long off = diagonals == null ? nks - nqs : diagonals[b];
         boolean vis = j < kvLen;
         if (a.causal() == 1) {
             vis &= j <= i + off;
@@ -162,6 +165,7 @@ final class FlashEmulator {
         int[] cuQ = varlen ? ints.get(a.cuSeqlensQ()) : null;
         int[] cuK = varlen ? ints.get(a.cuSeqlensK()) : null;
         int[] kvLen = a.kvLengths() == null ? null : ints.get(a.kvLengths());
+        int[] diagonals = a.diagonals() == null ? null : ints.get(a.diagonals());
         float[] slopes = a.alibiSlopes() == null ? null : f.get(a.alibiSlopes());
         float[] q = f.get(c.q()), k = f.get(c.k()), v = f.get(c.v()), o = f.get(c.out());
         float[] lse = c.lse() == null ? null : f.get(c.lse());
@@ -179,7 +183,7 @@ final class FlashEmulator {
                     double[] s = new double[nks];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < nks; j++) {
-                        double bias = bias(a, slopes, h, i, j, nqs, nks, len);
+                        double bias = bias(a, slopes, h, i, j, nqs, nks, len, diagonals, b);
                         if (Double.isNaN(bias)) {
                             s[j] = Double.NEGATIVE_INFINITY;
                             continue;
@@ -227,6 +231,7 @@ final class FlashEmulator {
         FlashProgram.FlashArgs a = c.args();
         assertTrue(a.cuSeqlensQ() == null, "weights are dense only");
         int[] kvLen = a.kvLengths() == null ? null : ints.get(a.kvLengths());
+        int[] diagonals = a.diagonals() == null ? null : ints.get(a.diagonals());
         float[] slopes = a.alibiSlopes() == null ? null : f.get(a.alibiSlopes());
         float[] q = f.get(c.q()), k = f.get(c.k()), lse = f.get(c.lse()), p = f.get(c.p());
         int d = a.dim(), g = a.heads() / a.kvHeads();
@@ -235,7 +240,8 @@ final class FlashEmulator {
                 for (int i = 0; i < a.nq(); i++) {
                     int row = (b * a.heads() + h) * a.nq() + i;
                     for (int j = 0; j < a.nk(); j++) {
-                        double bias = bias(a, slopes, h, i, j, a.nq(), a.nk(), kvLen == null ? a.nk() : kvLen[b]);
+                        double bias = bias(a, slopes, h, i, j, a.nq(), a.nk(), kvLen == null ? a.nk() : kvLen[b],
+                                diagonals, b);
                         double w = 0;
                         if (!Double.isNaN(bias) && lse[row] != Float.NEGATIVE_INFINITY) {
                             int qi = row * d, kj = ((b * a.kvHeads() + h / g) * a.nk() + j) * d;
@@ -263,7 +269,7 @@ final class FlashEmulator {
         int d = a.dim(), g = a.heads() / a.kvHeads(), n = a.numSplits();
         long rows = (long) a.batch() * a.heads() * a.nq();
         FlashProgram.FlashArgs fa = new FlashProgram.FlashArgs(a.batch(), a.heads(), a.kvHeads(), a.nq(), 0, d,
-                a.scale(), a.causal(), a.windowLeft(), a.windowRight(), null, null, null, null);
+                a.scale(), a.causal(), a.windowLeft(), a.windowRight(), null, null, null, null, null);
         for (int b = 0; b < a.batch(); b++) {
             int len = lens[b];
             assertTrue(len <= a.capacity());
@@ -276,7 +282,7 @@ final class FlashEmulator {
                         double max = Double.NEGATIVE_INFINITY;
                         double[] sc = new double[to - from];
                         for (int j = from; j < to; j++) {
-                            double bias = bias(fa, slopes, h, i, j, a.nq(), len, len);
+                            double bias = bias(fa, slopes, h, i, j, a.nq(), len, len, null, b);
                             if (Double.isNaN(bias)) {
                                 sc[j - from] = Double.NEGATIVE_INFINITY;
                                 continue;

@@ -44,7 +44,7 @@ class FlashKernelAbiTest {
         assertTrue(entries.containsKey(FlashKernels.PROBE), "the probe kernel " + FlashKernels.PROBE
                 + " is missing: " + entries.keySet());
 
-        FlashKernelArgs.Flash f = new FlashKernelArgs.Flash(1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, null, null,
+        FlashKernelArgs.Flash f = new FlashKernelArgs.Flash(1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, null, null, null,
                 null);
         FlashKernelArgs.Decode d = new FlashKernelArgs.Decode(null, 1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, 1);
         for (DType t : DType.values()) {

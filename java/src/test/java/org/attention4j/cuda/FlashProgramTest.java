@@ -61,6 +61,15 @@ class FlashProgramTest {
                 return o.causal().rope(new Rope(500, RopeStyle.INTERLEAVED, qp, kp).withScaling(RopeScaling.Yarn.of(8, 512)))
                         .alibi().build();
             }
+            case 5: {
+                int[] qs = new int[b];
+                int[] ks = new int[b];
+                for (int i = 0; i < b; i++) {
+                    qs[i] = rnd.nextInt(30);
+                    ks[i] = rnd.nextInt(30);
+                }
+                return o.causal().alibi().window(6, 2).rope(10000, RopeStyle.HALF).startPositions(qs, ks).build();
+            }
             default:
                 return o.causal().rope(Rope.of(10000, RopeStyle.INTERLEAVED).withRotaryDim(2)).window(7, -1).build();
         }
@@ -77,6 +86,8 @@ class FlashProgramTest {
             "FP16, 2, 2, 2, 4, 1, 6, 8, 16, false, FP32",
             "BF16, 2, 3, 2, 2, 2, 5, 7, 8, false, BF16",
             "BF16, 1, 4, 1, 4, 2, 3, 12, 12, true, FP32",
+            "FP32, 1, 5, 3, 4, 2, 7, 12, 8, false, FP32",   // start positions per entry
+            "FP16, 2, 5, 2, 2, 1, 9, 9, 16, true, FP32",
     })
     void denseProgramsMatchTheReference(DType st, int version, int which, int b, int hq, int hkv, int nq, int nk,
                                         int d, boolean qkScratch, DType outType) {
@@ -132,6 +143,8 @@ class FlashProgramTest {
             "FP32, 1, 2, 3, 3, 4",
             "FP16, 2, 3, 4, 2, 8",
             "BF16, 2, 4, 2, 2, 16",
+            "FP32, 1, 5, 4, 2, 8",
+            "FP16, 2, 5, 2, 1, 16",
     })
     void varlenProgramsMatchPerSequenceReference(DType st, int version, int which, int hq, int hkv, int d) {
         Precision prec = st == DType.FP16 ? Precision.FP16 : st == DType.BF16 ? Precision.BF16 : Precision.FP32;
@@ -166,6 +179,16 @@ class FlashProgramTest {
                     kp[j] = rnd.nextInt(300);
                 }
                 o.causal().rope(new Rope(500, RopeStyle.INTERLEAVED, qp, kp));
+                break;
+            }
+            case 5: {
+                int[] qs = new int[nq.length];
+                int[] ks = new int[nq.length];
+                for (int s = 0; s < qs.length; s++) {
+                    qs[s] = rnd.nextInt(30);
+                    ks[s] = rnd.nextInt(30);
+                }
+                o.causal().alibi().window(8, 1).rope(10000, RopeStyle.HALF).startPositions(qs, ks);
                 break;
             }
             default:

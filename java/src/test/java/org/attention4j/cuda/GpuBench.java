@@ -141,7 +141,7 @@ public final class GpuBench {
             JCudaDriver.cuEventCreate(stop, 0);
             // No mask: B=1, Hq=rows, Nq=1 so that every row is independent.
             KernelArgs.Mask m = new KernelArgs.Mask(1, (int) rows, 1, nk, 0.125f, 0, -1, -1, null, null, null, null,
-                    null);
+                    null, null);
             Runnable softmax = () -> {
                 if (!l.split()) {
                     Kernels.launch(rt.kernels.softmax(pType), l.gridX(), l.gridY(), l.block(), l.sharedMem(),

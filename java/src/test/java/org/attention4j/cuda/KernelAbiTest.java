@@ -40,7 +40,7 @@ class KernelAbiTest {
         assertEquals(0, p.exitValue(), "nvcc failed:\n" + log);
         Map<String, List<String>> entries = entries(Files.readString(ptx));
 
-        KernelArgs.Mask m = new KernelArgs.Mask(1, 1, 1, 1, 1f, 0, -1, -1, null, null, null, null, null);
+        KernelArgs.Mask m = new KernelArgs.Mask(1, 1, 1, 1, 1f, 0, -1, -1, null, null, null, null, null, null);
         for (DType t : DType.values()) {
             String s = Kernels.suffix(t);
             check(entries, "a4j_softmax_" + s, KernelArgs.softmax(null, null, null, m));

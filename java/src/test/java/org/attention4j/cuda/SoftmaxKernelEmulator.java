@@ -11,12 +11,11 @@ final class SoftmaxKernelEmulator {
 
     /** Arguments as the kernel sees them; {@code *Off} are the element offsets of the host's offset pointers. */
     record Args(int batch, int heads, int nq, int nk, float scale, int causal, int windowLeft, int windowRight,
-                int[] kvLengths, int kvOff, boolean[] boolMask, float[] floatMask, long maskOff, long[] strides,
-                float[] slopes, int slopesOff, float[] lse, long lseOff) {
+                int[] kvLengths, int kvOff, int[] diagonals, int diagOff, boolean[] boolMask, float[] floatMask,
+                long maskOff, long[] strides, float[] slopes, int slopesOff, float[] lse, long lseOff) {
     }
 
     static void run(float[] s, float[] p, Args a) {
-        int off = a.nk() - a.nq();
         long rows = (long) a.batch() * a.heads() * a.nq();
         double[] v = new double[a.nk()];
         boolean[] kept = new boolean[a.nk()];
@@ -25,6 +24,7 @@ final class SoftmaxKernelEmulator {
             int h = (int) (r / a.nq() % a.heads());
             int b = (int) (r / a.nq() / a.heads());
             int kvLen = a.kvLengths() == null ? a.nk() : a.kvLengths()[a.kvOff() + b];
+            long off = a.diagonals() == null ? a.nk() - a.nq() : a.diagonals()[a.diagOff() + b];
             double m = Double.NEGATIVE_INFINITY;
             boolean any = false;
             for (int j = 0; j < a.nk(); j++) {
