@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.attention4j.AttentionEngine;
 import org.attention4j.Backend;
 import org.attention4j.Tensor;
+import org.attention4j.cpu.SimdSupport;
 
 /**
  * The first half second of a one-shot command ({@code attend}, {@code demo}, {@code maps}), which a fresh JVM
@@ -126,13 +127,17 @@ final class ColdStart {
         Tensor q = Tensor.of(Arrays.copyOf(x, WARM_UP_QUERIES * WARM_UP_DIM), 1, 1, WARM_UP_QUERIES, WARM_UP_DIM);
         Tensor kv = Tensor.of(x, 1, 1, WARM_UP_KEYS, WARM_UP_DIM);
         long deadline = System.nanoTime() + WARM_UP_LIMIT_MS * 1_000_000L;
-        try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(1).build()) {
-            while (!COMPUTING.get() && System.nanoTime() < deadline) {
-                engine.attention(q, kv, kv);
+        // Quietly: the kernels' one INFO line belongs to the command's own engine (a command that fails on its
+        // input prints its error line only).
+        SimdSupport.quietly(() -> {
+            try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(1).build()) {
+                while (!COMPUTING.get() && System.nanoTime() < deadline) {
+                    engine.attention(q, kv, kv);
+                }
+            } catch (RuntimeException e) {
+                // Only a head start: whatever stops it (a bad attention4j.cpu.simd, say), the command's own call
+                // meets again and reports in its own words.
             }
-        } catch (RuntimeException e) {
-            // Only a head start: whatever stops it (a bad attention4j.cpu.simd, say), the command's own call meets
-            // again and reports in its own words.
-        }
+        });
     }
 }

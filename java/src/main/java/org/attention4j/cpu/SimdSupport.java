@@ -2,6 +2,7 @@ package org.attention4j.cpu;
 
 import java.lang.reflect.InvocationTargetException;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,9 +59,42 @@ public final class SimdSupport {
      */
     public static void checkSetting() {
         TileOps.active().lanes();   // selection runs once, at the first use
+        if (!Boolean.TRUE.equals(QUIET.get())) {
+            String held = HELD.getAndSet(null);
+            if (held != null) {
+                Log.LOG.info(held);
+            }
+        }
         String problem = settingProblem;
         if (problem != null) {
             throw new IllegalStateException(problem);
+        }
+    }
+
+    /** The selection's line, when it was made {@link #quietly}: logged by the next engine that opens outside. */
+    private static final AtomicReference<String> HELD = new AtomicReference<>();
+    private static final ThreadLocal<Boolean> QUIET = new ThreadLocal<>();
+
+    /**
+     * Runs {@code body} with the one-time "cpu kernels: ..." line held back: if the kernels are chosen inside, the
+     * line is logged when the next cpu engine opens outside {@code body}, or never. For work that is not the
+     * caller's own call, such as the CLI's warm-up thread, whose engine would otherwise log it for a command that
+     * may yet fail on its input (one line on stderr: the error).
+     */
+    public static void quietly(Runnable body) {
+        QUIET.set(Boolean.TRUE);
+        try {
+            body.run();
+        } finally {
+            QUIET.remove();
+        }
+    }
+
+    private static void report(String line) {
+        if (Boolean.TRUE.equals(QUIET.get())) {
+            HELD.set(line);
+        } else {
+            Log.LOG.info(line);
         }
     }
 
@@ -68,7 +102,7 @@ public final class SimdSupport {
         String want = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
         switch (want) {
             case "scalar":
-                Log.LOG.info("cpu kernels: scalar ({}=scalar)", PROPERTY);
+                report("cpu kernels: scalar (" + PROPERTY + "=scalar)");
                 return new ScalarTileOps();
             case "vector":
             case "auto":
@@ -83,12 +117,11 @@ public final class SimdSupport {
                         + " with " + ENABLE_FLAG;
                 return new ScalarTileOps();
             }
-            Log.LOG.info("cpu kernels: scalar; for the faster Vector API kernels start the JVM with {}",
-                    ENABLE_FLAG);
+            report("cpu kernels: scalar; for the faster Vector API kernels start the JVM with " + ENABLE_FLAG);
             return new ScalarTileOps();
         }
         TileOps ops = loadVector();
-        Log.LOG.info("cpu kernels: {}", ops.describe());
+        report("cpu kernels: " + ops.describe());
         return ops;
     }
 
