@@ -4,12 +4,9 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 
-import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.api.java.function.ReduceFunction;
 import org.apache.spark.sql.Column;
@@ -45,8 +42,8 @@ public final class SequenceShards {
     public static Dataset<Row> attention(Dataset<Row> queryBlocks, Dataset<Row> keyBlocks, AttentionSpec spec) {
         Dataset<Row> q = queries(queryBlocks, spec);
         Dataset<Row> pairs = visiblePairs(queryBlocks, keyBlocks, spec);
-        Dataset<Partial> partials = pairs.flatMap((FlatMapFunction<Row, Partial>) row -> piece(row, spec),
-                Encoders.bean(Partial.class));
+        Dataset<Partial> partials = pairs.as(Encoders.bean(Pair.class))
+                .map((MapFunction<Pair, Partial>) p -> piece(p, spec), Encoders.bean(Partial.class));
         // One empty partial per query block, so that blocks no key reaches come out too (merging it changes nothing).
         Dataset<Partial> empties = q.map((MapFunction<Row, Partial>) row -> empty(row, spec),
                 Encoders.bean(Partial.class));
@@ -90,14 +87,14 @@ public final class SequenceShards {
     }
 
     /** One (query block, key block) pair on this executor's engine. */
-    private static Iterator<Partial> piece(Row row, AttentionSpec spec) {
-        int qb = row.getInt(row.fieldIndex("qb"));
-        int qs = row.getInt(row.fieldIndex("qs"));
-        int kb = row.getInt(row.fieldIndex("kb"));
-        int ks = row.getInt(row.fieldIndex("ks"));
-        float[] q = floats(row, "q");
-        float[] k = floats(row, "k");
-        float[] v = floats(row, "v");
+    private static Partial piece(Pair p, AttentionSpec spec) {
+        int qb = p.getQb();
+        int qs = p.getQs();
+        int kb = p.getKb();
+        int ks = p.getKs();
+        float[] q = p.getQ();
+        float[] k = p.getK();
+        float[] v = p.getV();
         int qn = count(q.length, spec.heads(), spec.dim(), "query block " + qb + " q");
         int kn = count(k.length, spec.kvHeads(), spec.dim(), "key block " + kb + " k");
         if (v.length != (long) kn * spec.kvHeads() * spec.valueDim()) {
@@ -108,9 +105,7 @@ public final class SequenceShards {
         AttentionResult r = engine.attention(Tensor.of(q, 1, spec.heads(), qn, spec.dim()),
                 Tensor.of(k, 1, spec.kvHeads(), kn, spec.dim()), Tensor.of(v, 1, spec.kvHeads(), kn, spec.valueDim()),
                 spec.options(qs, ks));
-        List<Partial> out = new ArrayList<>(1);
-        out.add(new Partial(qb, qs, qn, r.output().data(), r.logSumExp().orElseThrow().data()));
-        return out.iterator();
+        return new Partial(qb, qs, qn, r.output().data(), r.logSumExp().orElseThrow().data());
     }
 
     private static Partial empty(Row row, AttentionSpec spec) {
