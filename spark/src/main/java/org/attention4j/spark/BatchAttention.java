@@ -111,7 +111,7 @@ public final class BatchAttention {
         if (row.isNullAt(row.fieldIndex(name)) || row.isNullAt(row.fieldIndex(name + "_shape"))) {
             throw new IllegalArgumentException(name + " or " + name + "_shape is null");
         }
-        float[] data = SequenceShards.floats(row, name);
+        float[] data = floats(row, name);
         int[] shape = ints(row, name + "_shape");
         long n = 1;
         for (int s : shape) {
@@ -126,6 +126,15 @@ public final class BatchAttention {
                     + java.util.Arrays.toString(shape) + " needs " + n);
         }
         return Tensor.of(data, shape);
+    }
+
+    private static float[] floats(Row row, String column) {
+        List<Object> list = row.getList(row.fieldIndex(column));
+        float[] out = new float[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ((Number) list.get(i)).floatValue();
+        }
+        return out;
     }
 
     private static int[] ints(Row row, String column) {

@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
 
 import java.util.Arrays;
-import java.util.List;
 
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.api.java.function.ReduceFunction;
@@ -132,14 +131,5 @@ public final class SequenceShards {
                     + dim);
         }
         return (int) (floats / per);
-    }
-
-    static float[] floats(Row row, String column) {
-        List<Object> list = row.getList(row.fieldIndex(column));
-        float[] out = new float[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) list.get(i)).floatValue();
-        }
-        return out;
     }
 }
