@@ -33,6 +33,21 @@ public final class ExecutorEngine {
         return engine;
     }
 
+    /**
+     * Asks every executor (one task per default-parallelism slot) which engine it runs, logs the answers here, on
+     * the driver, at INFO, and returns them ({@code "<executor id>: <backend>"}, distinct, sorted).
+     */
+    public static java.util.List<String> describeExecutors(org.apache.spark.sql.SparkSession spark) {
+        int parts = Math.max(1, spark.sparkContext().defaultParallelism());
+        java.util.List<String> seen = new java.util.ArrayList<>(spark.range(0, parts, 1, parts).mapPartitions(
+                (org.apache.spark.api.java.function.MapPartitionsFunction<Long, String>) it -> java.util.List.of(
+                        org.apache.spark.SparkEnv.get().executorId() + ": " + get().backend().cliName()).iterator(),
+                org.apache.spark.sql.Encoders.STRING()).distinct().collectAsList());
+        java.util.Collections.sort(seen);
+        LOG.info("attention4j engines of the executors: {}", String.join(", ", seen));
+        return seen;
+    }
+
     /** How many engines this JVM has created (1 once any task ran, whatever the number of tasks). */
     public static int created() {
         return CREATED.get();

@@ -86,6 +86,10 @@ class BatchAttentionTest {
             }
         }
         assertEquals(1, ExecutorEngine.created(), "one engine for the executor JVM, not one per partition");
+        List<String> engines = ExecutorEngine.describeExecutors(LocalSpark.session());
+        assertEquals(1, engines.size(), "local mode: the driver is the one executor " + engines);
+        String backend = engines.get(0);
+        assertTrue(backend.equals("driver: cpu") || backend.equals("driver: cuda"), backend);
     }
 
     @Test

@@ -1,6 +1,5 @@
 package org.attention4j.spark.examples;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -8,7 +7,6 @@ import java.util.SplittableRandom;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.function.MapFunction;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -78,7 +76,7 @@ public final class ShardedAttentionExample {
         spark.sparkContext().setLogLevel("WARN");
         AttentionSpec spec = AttentionSpec.of(heads, kvHeads, dim, dim).withCausal();
         System.out.println("# attention4j-spark: Spark " + spark.version() + ", master " + spark.sparkContext().master()
-                + ", executors' engines: " + executorBackends(spark));
+                + ", executors' engines: " + String.join(", ", ExecutorEngine.describeExecutors(spark)));
         System.out.printf(Locale.ROOT, "# sequence N=%d, the last %d queries attend causally; Hq=%d Hkv=%d D=%d; "
                 + "median of %d rounds%n", n, queries, heads, kvHeads, dim, rounds);
         int qStart = n - queries;
@@ -126,17 +124,6 @@ public final class ShardedAttentionExample {
             System.out.printf(Locale.ROOT, "%6d %12.1f %22.2f %14.2e%n", shards, med, med / oneMs, diff);
         }
         spark.stop();
-    }
-
-    /** Which engine each executor runs (one line per distinct answer), asked of the executors themselves. */
-    static String executorBackends(SparkSession spark) {
-        int parts = Math.max(1, spark.sparkContext().defaultParallelism());
-        List<String> seen = spark.range(0, parts, 1, parts).mapPartitions(
-                (MapPartitionsFunction<Long, String>) it -> List.of(
-                        org.apache.spark.SparkEnv.get().executorId() + ": "
-                                + ExecutorEngine.get().backend().cliName()).iterator(), Encoders.STRING())
-                .distinct().collectAsList();
-        return String.join(", ", new ArrayList<>(seen));
     }
 
     /** Key block {@code b} of {@code shards}, from its own seed: the same on an executor and on the driver. */
