@@ -16,14 +16,11 @@ import org.attention4j.cpu.SimdSupport;
  * spends single-threaded: reading picocli's annotations, starting logback, reading the inputs. The cpu kernels
  * meanwhile would wait for their first real call to be interpreted, then compiled by C1, then by C2: in a
  * whole-process {@code attend} of B1 H8 N2048 D64 that cost about 0.8 s, against 0.1 s once compiled
- * ({@code bench/cli_cold.sh}). So, on a machine with a second core, two daemon threads use that idle core:
- * <ul>
- *   <li>one starts logging (logback's configuration is about 0.1 s of class loading), so that the main thread
- *       goes straight on to the command line;</li>
- *   <li>one calls attention on a small random problem on a private one-thread cpu engine, again and again,
- *       until the command's real call begins ({@link #computeStarts()}) or {@link #WARM_UP_LIMIT_MS} have passed,
- *       so that the kernels reach C2 before the real call needs them.</li>
- * </ul>
+ * ({@code bench/cli_cold.sh}). So, on a machine with a second core, one daemon thread uses that idle core: it
+ * starts logging (logback's configuration is about 0.1 s of class loading; the main thread waits for it only
+ * once it has built the command line, {@link #awaitLogging()}), then calls attention on a small random problem on
+ * a private one-thread cpu engine, again and again, until the command's real call begins ({@link #computeStarts()})
+ * or {@link #WARM_UP_LIMIT_MS} have passed, so that the kernels reach C2 before the real call needs them.
  * The warm-up's results are dropped; the real call runs the same code on its own inputs, so its output is what
  * it would have been without (the engines share nothing but compiled code). Off with
  * {@code -Dattention4j.cli.warmup=false}; never on one core, where it would take the main thread's time.
