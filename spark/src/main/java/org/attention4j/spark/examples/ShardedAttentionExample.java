@@ -29,7 +29,7 @@ import org.attention4j.spark.SequenceShards;
  *
  * <pre>
  * spark-submit --master local[*] --class org.attention4j.spark.examples.ShardedAttentionExample \
- *     --jars java/target/attention4j-0.1.0-SNAPSHOT.jar spark/target/attention4j-spark-0.1.0-SNAPSHOT.jar
+ *     spark/target/attention4j-spark-0.1.0-SNAPSHOT-all.jar --compare
  * bash bench/spark_shards.sh          (no Spark install: the same with Maven's classpath, --compare)
  * </pre>
  */
