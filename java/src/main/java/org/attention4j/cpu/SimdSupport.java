@@ -59,7 +59,7 @@ public final class SimdSupport {
      */
     public static void checkSetting() {
         TileOps.active().lanes();   // selection runs once, at the first use
-        if (!Boolean.TRUE.equals(QUIET.get())) {
+        if (Thread.currentThread() != quiet) {
             String held = HELD.getAndSet(null);
             if (held != null) {
                 Log.LOG.info(held);
@@ -73,25 +73,26 @@ public final class SimdSupport {
 
     /** The selection's line, when it was made {@link #quietly}: logged by the next engine that opens outside. */
     private static final AtomicReference<String> HELD = new AtomicReference<>();
-    private static final ThreadLocal<Boolean> QUIET = new ThreadLocal<>();
+    /** The thread inside {@link #quietly}, or null (a field, not a ThreadLocal: no state stays on any thread). */
+    private static volatile Thread quiet;
 
     /**
      * Runs {@code body} with the one-time "cpu kernels: ..." line held back: if the kernels are chosen inside, the
      * line is logged when the next cpu engine opens outside {@code body}, or never. For work that is not the
      * caller's own call, such as the CLI's warm-up thread, whose engine would otherwise log it for a command that
-     * may yet fail on its input (one line on stderr: the error).
+     * may yet fail on its input (one line on stderr: the error). One thread at a time (the CLI's helper).
      */
     public static void quietly(Runnable body) {
-        QUIET.set(Boolean.TRUE);
+        quiet = Thread.currentThread();
         try {
             body.run();
         } finally {
-            QUIET.remove();
+            quiet = null;
         }
     }
 
     private static void report(String line) {
-        if (Boolean.TRUE.equals(QUIET.get())) {
+        if (Thread.currentThread() == quiet) {
             HELD.set(line);
         } else {
             Log.LOG.info(line);
