@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /** Small helpers for the semantics tests: run the reference backend, build inputs, compare with NaN failing. */
 final class Ref {
@@ -37,13 +36,7 @@ final class Ref {
     }
 
     static Tensor random(long seed, int... shape) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(shape);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-        return t;
+        return org.attention4j.testing.TestData.uniform(seed, shape);
     }
 
     static Tensor filled(float value, int... shape) {

@@ -193,10 +193,6 @@ class RopeScalingTest {
     }
 
     private static Tensor random(Random r, int... shape) {
-        float[] x = new float[(int) Tensor.elementCount(shape, "shape")];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return Tensor.of(x, shape);
+        return org.attention4j.testing.TestData.gaussian(r, shape);
     }
 }

@@ -76,11 +76,7 @@ class AttendCommandTest {
     }
 
     private static Tensor random(Random rnd, int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.data()[i] = (float) rnd.nextGaussian();
-        }
-        return t;
+        return org.attention4j.testing.TestData.gaussian(rnd, shape);
     }
 
     /** Runs the CLI as Main.run does, capturing stdout and stderr. */

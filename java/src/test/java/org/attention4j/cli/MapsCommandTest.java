@@ -33,11 +33,7 @@ class MapsCommandTest {
     Path dir;
 
     private static Tensor random(Random r, double scale, int... shape) {
-        float[] x = new float[(int) Tensor.elementCount(shape, "shape")];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) (r.nextGaussian() * scale);
-        }
-        return Tensor.of(x, shape);
+        return org.attention4j.testing.TestData.gaussian(r, scale, shape);
     }
 
     private static void linear(Map<String, Tensor> t, Random r, String name, int o, int i) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
+import org.attention4j.testing.Tolerance;
 import org.attention4j.AttentionMask;
 import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
@@ -51,34 +51,7 @@ class TiledCpuBackendTest {
     }
 
     static Tensor random(Random r, int... shape) {
-        float[] x = new float[(int) Tensor.elementCount(shape, "shape")];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return Tensor.of(x, shape);
-    }
-
-    /** Max abs difference; infinite when the two disagree about NaN or infinities. */
-    static double maxError(float[] got, float[] want) {
-        assertEquals(want.length, got.length, "length");
-        double m = 0;
-        for (int i = 0; i < got.length; i++) {
-            float g = got[i], w = want[i];
-            if (Float.isNaN(w) || Float.isNaN(g)) {
-                if (Float.isNaN(w) != Float.isNaN(g)) {
-                    return Double.POSITIVE_INFINITY;
-                }
-                continue;
-            }
-            if (Float.isInfinite(w) || Float.isInfinite(g)) {
-                if (w != g) {
-                    return Double.POSITIVE_INFINITY;
-                }
-                continue;
-            }
-            m = Math.max(m, Math.abs((double) g - w));
-        }
-        return m;
+        return org.attention4j.testing.TestData.gaussian(r, shape);
     }
 
     private static double maxAbs(float[] x) {
@@ -116,17 +89,11 @@ class TiledCpuBackendTest {
     }
 
     private static void compare(String name, float[] got, float[] want, float[] naive, String what) {
-        double naiveErr = maxError(naive, want);
-        assertTrue(Double.isFinite(naiveErr), "naive float32 disagrees with the reference on NaN/inf: " + what);
-        double err = maxError(got, want);
         // The floor is 1e-6 relative to the largest value (absolute below 1): a log-sum-exp of ~40 (ALiBi biases
         // reach that) has a last bit of 3.8e-6 alone, and outputs of a few units differ by a few ulps with the order
         // of summation.
         double floor = 1e-6 * Math.max(1, maxAbs(want));
-        double tol = 2 * naiveErr + floor;
-        if (!(err <= tol)) {
-            fail(name + " error " + err + " > tol " + tol + " (naive float32 error " + naiveErr + ") for " + what);
-        }
+        Tolerance.assertWithinTwiceNaive(want, got, naive, floor, name + " for " + what);
     }
 
     static Stream<Arguments> shapes() {
@@ -435,7 +402,8 @@ class TiledCpuBackendTest {
         Tensor vi = Tensor.of(Arrays.copyOfRange(v.data(), (i - 64) * d, (i + 1) * d), 1, 1, 65, d);
         float[] want = REF.compute(AttentionProblem.of(qi, ki, vi, AttentionOptions.DEFAULTS)).output().data();
         float[] got = Arrays.copyOfRange(res.output().data(), i * d, (i + 1) * d);
-        assertTrue(maxError(got, want) < 1e-5, "last row error " + maxError(got, want));
+        double err = Tolerance.maxError(want, got, "last row");
+        assertTrue(err < 1e-5, "last row error " + err);
     }
 
     @Test

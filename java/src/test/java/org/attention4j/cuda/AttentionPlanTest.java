@@ -137,11 +137,6 @@ class AttentionPlanTest {
     }
 
     static Tensor random(Random rnd, int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        float[] a = t.data();
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) rnd.nextGaussian();
-        }
-        return t;
+        return org.attention4j.testing.TestData.gaussian(rnd, shape);
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.attention4j.testing.Tolerance;
 import org.attention4j.AttentionEngine;
 import org.attention4j.AttentionException;
 import org.attention4j.AttentionMask;
@@ -150,14 +151,9 @@ class CudaBackendGpuTest {
             lse.fill(Float.NaN);
             cuda.attentionInto(dq, dk, dv, opts, out, opts.returnWeights() ? w : null, opts.returnLse() ? lse : null);
             String what = prec + " " + problem.describe() + " " + opts + " seed " + SEED;
-            float[] want = ref.output().data();
-            float[] got = out.download();
-            double gpuErr = maxError(want, got, what + " output");
-            double naiveErr = maxError(want, naive, what + " naive");
             double floor = prec == Precision.FP32 ? 1e-5 : prec == Precision.TF32 ? 1e-4
                     : prec == Precision.FP16 ? 1e-3 : 8e-3;
-            assertTrue(gpuErr <= 2 * naiveErr + floor, what + ": GPU error " + gpuErr + " > 2 x naive " + naiveErr
-                    + " + " + floor);
+            Tolerance.assertWithinTwiceNaive(ref.output().data(), out.download(), naive, floor, what + " GPU output");
             if (opts.returnWeights()) {
                 double tol = prec == Precision.FP32 ? 1e-5 : prec == Precision.BF16 ? 8e-3 : 2e-3;
                 assertTrue(maxError(ref.weights().orElseThrow().data(), w.download(), what + " weights") <= tol,
@@ -352,16 +348,6 @@ class CudaBackendGpuTest {
 
     /** Max |want - got|; NaN anywhere (or an infinity mismatch) fails. */
     static double maxError(float[] want, float[] got, String what) {
-        assertEquals(want.length, got.length, what + " length");
-        double m = 0;
-        for (int i = 0; i < want.length; i++) {
-            if (want[i] == got[i]) {
-                continue;
-            }
-            double e = Math.abs((double) want[i] - got[i]);
-            assertTrue(Double.isFinite(e), what + " element " + i + ": " + got[i] + " vs " + want[i]);
-            m = Math.max(m, e);
-        }
-        return m;
+        return Tolerance.maxError(want, got, what);
     }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import org.attention4j.testing.Tolerance;
 import org.attention4j.AttentionEngine;
 import org.attention4j.AttentionMask;
 import org.attention4j.AttentionMerge;
@@ -404,11 +405,8 @@ class CudaFlashGpuTest {
     }
 
     private static void checkOutput(float[] want, float[] got, float[] naive, Precision prec, String what) {
-        double gpuErr = CudaBackendGpuTest.maxError(want, got, what + " output");
-        double naiveErr = CudaBackendGpuTest.maxError(want, naive, what + " naive");
         double floor = prec == Precision.FP32 ? 1e-5 : prec == Precision.FP16 ? 1e-3 : 8e-3;
-        assertTrue(gpuErr <= 2 * naiveErr + floor, what + ": GPU error " + gpuErr + " > 2 x naive " + naiveErr
-                + " + " + floor);
+        Tolerance.assertWithinTwiceNaive(want, got, naive, floor, what + " GPU output");
     }
 
     private static void checkLse(float[] want, float[] got, Precision prec, String what) {

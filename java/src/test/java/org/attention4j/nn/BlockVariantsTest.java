@@ -1,6 +1,6 @@
 package org.attention4j.nn;
 
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,8 +42,8 @@ class BlockVariantsTest {
     @Test
     void rmsNormMatchesAPlainLoop() {
         SplittableRandom r = new SplittableRandom(1);
-        Tensor w = randomTensor(r, 1.0, 59);
-        Tensor x = randomTensor(r, 3.0, 2, 7, 59);
+        Tensor w = uniform(r, 1.0, 59);
+        Tensor x = uniform(r, 3.0, 2, 7, 59);
         RmsNorm n = new RmsNorm(w, 1e-6);
         float[] y = n.forward(x).data();
         for (int row = 0; row < 14; row++) {
@@ -62,7 +62,7 @@ class BlockVariantsTest {
     @Test
     void postNormGatedRmsBlocksFollowTheirFormulas() {
         SplittableRandom r = new SplittableRandom(2);
-        Tensor x = randomTensor(r, 1.0, 2, 9, 16);
+        Tensor x = uniform(r, 1.0, 2, 9, 16);
         try (AttentionEngine engine = AttentionEngine.create(Backend.CPU)) {
             for (TransformerBlock.Placement place : TransformerBlock.Placement.values()) {
                 for (boolean gated : new boolean[] {false, true}) {
@@ -115,7 +115,7 @@ class BlockVariantsTest {
     @Test
     void theBlockReturnsTheAttentionMapWhenAsked() {
         SplittableRandom r = new SplittableRandom(3);
-        Tensor x = randomTensor(r, 1.0, 1, 6, 16);
+        Tensor x = uniform(r, 1.0, 1, 6, 16);
         TransformerBlock b = TransformerBlock.builder(16, 4).seed(1).build();
         try (AttentionEngine engine = AttentionEngine.create(Backend.CPU)) {
             AttentionResult res = b.forwardWithWeights(engine, x, AttentionOptions.builder().returnWeights(true)

@@ -1,6 +1,6 @@
 package org.attention4j.nn;
 
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,11 +34,11 @@ class CheckpointsTest {
         SplittableRandom r = new SplittableRandom(3);
         int e = 16;
         Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("blocks.0.attn.in_proj_weight", randomTensor(r, 0.3, 3 * e, e));
-        t.put("blocks.0.attn.in_proj_bias", randomTensor(r, 0.1, 3 * e));
-        t.put("blocks.0.attn.out_proj.weight", randomTensor(r, 0.3, e, e));
-        t.put("blocks.0.attn.out_proj.bias", randomTensor(r, 0.1, e));
-        Tensor x = randomTensor(r, 1.0, 2, 5, e);
+        t.put("blocks.0.attn.in_proj_weight", uniform(r, 0.3, 3 * e, e));
+        t.put("blocks.0.attn.in_proj_bias", uniform(r, 0.1, 3 * e));
+        t.put("blocks.0.attn.out_proj.weight", uniform(r, 0.3, e, e));
+        t.put("blocks.0.attn.out_proj.bias", uniform(r, 0.1, e));
+        Tensor x = uniform(r, 1.0, 2, 5, e);
         try (SafetensorsFile f = save(t); AttentionEngine engine = AttentionEngine.create(Backend.CPU)) {
             MultiHeadAttention loaded = Checkpoints.torchMultiheadAttention(f, "blocks.0.attn.", 4);
             MultiHeadAttention built = MultiHeadAttention.fromPyTorch(4, t.get("blocks.0.attn.in_proj_weight"),
@@ -59,19 +59,19 @@ class CheckpointsTest {
         int e = 16;
         Map<String, Tensor> t = new LinkedHashMap<>();
         for (String p : new String[] {"query", "key", "value"}) {
-            t.put("bert.encoder.layer.0.attention.self." + p + ".weight", randomTensor(r, 0.3, e, e));
-            t.put("bert.encoder.layer.0.attention.self." + p + ".bias", randomTensor(r, 0.1, e));
+            t.put("bert.encoder.layer.0.attention.self." + p + ".weight", uniform(r, 0.3, e, e));
+            t.put("bert.encoder.layer.0.attention.self." + p + ".bias", uniform(r, 0.1, e));
         }
-        t.put("bert.encoder.layer.0.attention.output.dense.weight", randomTensor(r, 0.3, e, e));
-        t.put("bert.encoder.layer.0.attention.output.dense.bias", randomTensor(r, 0.1, e));
-        t.put("bert.encoder.layer.0.attention.output.LayerNorm.weight", randomTensor(r, 1.0, e));
-        t.put("bert.encoder.layer.0.attention.output.LayerNorm.bias", randomTensor(r, 0.1, e));
+        t.put("bert.encoder.layer.0.attention.output.dense.weight", uniform(r, 0.3, e, e));
+        t.put("bert.encoder.layer.0.attention.output.dense.bias", uniform(r, 0.1, e));
+        t.put("bert.encoder.layer.0.attention.output.LayerNorm.weight", uniform(r, 1.0, e));
+        t.put("bert.encoder.layer.0.attention.output.LayerNorm.bias", uniform(r, 0.1, e));
         // Llama: grouped-query (8 query heads over 2 kv heads of dim 2), no biases.
-        t.put("model.layers.0.self_attn.q_proj.weight", randomTensor(r, 0.3, e, e));
-        t.put("model.layers.0.self_attn.k_proj.weight", randomTensor(r, 0.3, 4, e));
-        t.put("model.layers.0.self_attn.v_proj.weight", randomTensor(r, 0.3, 4, e));
-        t.put("model.layers.0.self_attn.o_proj.weight", randomTensor(r, 0.3, e, e));
-        Tensor x = randomTensor(r, 1.0, 1, 7, e);
+        t.put("model.layers.0.self_attn.q_proj.weight", uniform(r, 0.3, e, e));
+        t.put("model.layers.0.self_attn.k_proj.weight", uniform(r, 0.3, 4, e));
+        t.put("model.layers.0.self_attn.v_proj.weight", uniform(r, 0.3, 4, e));
+        t.put("model.layers.0.self_attn.o_proj.weight", uniform(r, 0.3, e, e));
+        Tensor x = uniform(r, 1.0, 1, 7, e);
         String b = "bert.encoder.layer.0.attention.";
         try (SafetensorsFile f = save(t); AttentionEngine engine = AttentionEngine.create(Backend.CPU)) {
             MultiHeadAttention bert = Checkpoints.bert(f, "bert.encoder.layer.0.", 4);

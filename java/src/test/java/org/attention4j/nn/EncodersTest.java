@@ -7,7 +7,7 @@ import static org.attention4j.nn.F64Blocks.layerNorm;
 import static org.attention4j.nn.F64Blocks.linear;
 import static org.attention4j.nn.F64Blocks.rmsNorm;
 import static org.attention4j.nn.NnTesting.assertClose;
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -56,9 +56,9 @@ class EncodersTest {
 
     private static void linearParams(Map<String, Tensor> t, SplittableRandom r, String name, int out, int in,
             boolean bias) {
-        t.put(name + "weight", randomTensor(r, 1 / Math.sqrt(in), out, in));
+        t.put(name + "weight", uniform(r, 1 / Math.sqrt(in), out, in));
         if (bias) {
-            t.put(name + "bias", randomTensor(r, 0.1, out));
+            t.put(name + "bias", uniform(r, 0.1, out));
         }
     }
 
@@ -69,7 +69,7 @@ class EncodersTest {
         }
         t.put(name + "weight", Tensor.of(g, E));
         if (bias) {
-            t.put(name + "bias", randomTensor(r, 0.1, E));
+            t.put(name + "bias", uniform(r, 0.1, E));
         }
     }
 
@@ -111,16 +111,16 @@ class EncodersTest {
         int w = 12;
         int np = (h / p) * (w / p);
         Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("vit.embeddings.cls_token", randomTensor(r, 0.5, 1, 1, E));
-        t.put("vit.embeddings.position_embeddings", randomTensor(r, 0.5, 1, np + 1, E));
-        t.put("vit.embeddings.patch_embeddings.projection.weight", randomTensor(r, 0.2, E, c, p, p));
-        t.put("vit.embeddings.patch_embeddings.projection.bias", randomTensor(r, 0.1, E));
+        t.put("vit.embeddings.cls_token", uniform(r, 0.5, 1, 1, E));
+        t.put("vit.embeddings.position_embeddings", uniform(r, 0.5, 1, np + 1, E));
+        t.put("vit.embeddings.patch_embeddings.projection.weight", uniform(r, 0.2, E, c, p, p));
+        t.put("vit.embeddings.patch_embeddings.projection.bias", uniform(r, 0.1, E));
         for (int l = 0; l < 2; l++) {
             encoderLayer(t, r, "vit.encoder.layer." + l + ".", true);
         }
         normParams(t, r, "vit.layernorm.", true);
-        t.put("classifier.weight", randomTensor(r, 0.1, 5, E));   // a head the encoder does not read
-        Tensor image = randomTensor(r, 1.0, 2, c, h, w);
+        t.put("classifier.weight", uniform(r, 0.1, 5, E));   // a head the encoder does not read
+        Tensor image = uniform(r, 1.0, 2, c, h, w);
 
         // float64: the convolution by its definition, then the layers.
         int tok = np + 1;
@@ -169,7 +169,7 @@ class EncodersTest {
             assertClose(x, res.output().data(), 2e-4, "ViT output");
             assertClose(map, res.weights().orElseThrow().data(), 1e-5, "ViT layer 1 attention map");
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                    () -> emb.forward(engine, randomTensor(r, 1.0, 1, c, h, w + p)));
+                    () -> emb.forward(engine, uniform(r, 1.0, 1, c, h, w + p)));
             assertTrue(bad.getMessage().contains("position table has " + tok), bad.getMessage());
         }
     }
@@ -180,8 +180,8 @@ class EncodersTest {
         int vocab = 20;
         int n = 6;
         Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("text_model.embeddings.token_embedding.weight", randomTensor(r, 0.5, vocab, E));
-        t.put("text_model.embeddings.position_embedding.weight", randomTensor(r, 0.5, 8, E));
+        t.put("text_model.embeddings.token_embedding.weight", uniform(r, 0.5, vocab, E));
+        t.put("text_model.embeddings.position_embedding.weight", uniform(r, 0.5, 8, E));
         for (int l = 0; l < 2; l++) {
             String p = "text_model.encoder.layers." + l + ".";
             for (String s : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
@@ -252,14 +252,14 @@ class EncodersTest {
         normParams(t, r, lp + "post_attention_layernorm.", false);
         // torch.nn.TransformerEncoderLayer(16, 4, dim_feedforward=24): packed in_proj, post-norm, ReLU.
         String tp = "layers.0.";
-        t.put(tp + "self_attn.in_proj_weight", randomTensor(r, 0.25, 3 * E, E));
-        t.put(tp + "self_attn.in_proj_bias", randomTensor(r, 0.1, 3 * E));
+        t.put(tp + "self_attn.in_proj_weight", uniform(r, 0.25, 3 * E, E));
+        t.put(tp + "self_attn.in_proj_bias", uniform(r, 0.1, 3 * E));
         linearParams(t, r, tp + "self_attn.out_proj.", E, E, true);
         linearParams(t, r, tp + "linear1.", HIDDEN, E, true);
         linearParams(t, r, tp + "linear2.", E, HIDDEN, true);
         normParams(t, r, tp + "norm1.", true);
         normParams(t, r, tp + "norm2.", true);
-        Tensor xt = randomTensor(r, 1.0, 2, n, E);
+        Tensor xt = uniform(r, 1.0, 2, n, E);
         double[] x = F64Blocks.d(xt);
 
         String ba = "bert.encoder.layer.0.";

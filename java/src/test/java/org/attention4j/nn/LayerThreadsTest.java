@@ -47,7 +47,7 @@ class LayerThreadsTest {
     void layersGiveTheSameResultOnTheEnginesThreads() {
         Linear lin = Linear.random(256, 512, true, 1L);
         LayerNorm norm = new LayerNorm(256);
-        Tensor x = NnTesting.randomTensor(new SplittableRandom(5), 1.0, 4, 300, 256);   // large enough for threads
+        Tensor x = org.attention4j.testing.TestData.uniform(new SplittableRandom(5), 1.0, 4, 300, 256);   // large enough for threads
         try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(2).build()) {
             assertArrayEquals(lin.forward(x).data(), lin.forward(engine, x).data());
             assertArrayEquals(norm.forward(x).data(), norm.forward(engine, x).data());

@@ -2,7 +2,7 @@ package org.attention4j.nn;
 
 import static org.attention4j.nn.NnTesting.assertClose;
 import static org.attention4j.nn.NnTesting.assertIae;
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,10 +29,10 @@ class LinearTest {
     @Test
     void matchesFloat64OnAnyLeadingShapeInBothPaths() {
         SplittableRandom rnd = new SplittableRandom(11);
-        Linear l = new Linear(randomTensor(rnd, 1, 96, 64), randomTensor(rnd, 1, 96));
+        Linear l = new Linear(uniform(rnd, 1, 96, 64), uniform(rnd, 1, 96));
         // 3 rows stay on the caller's thread; 300 rows (1.8M multiply-adds) take the parallel path.
         for (int[] shape : new int[][] {{3, 64}, {3, 100, 64}}) {
-            Tensor x = randomTensor(rnd, 1, shape);
+            Tensor x = uniform(rnd, 1, shape);
             Tensor y = l.forward(x);
             int rows = x.size() / 64;
             assertEquals(96, y.dim(-1));

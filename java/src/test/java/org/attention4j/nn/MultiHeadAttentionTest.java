@@ -2,7 +2,7 @@ package org.attention4j.nn;
 
 import static org.attention4j.nn.NnTesting.assertClose;
 import static org.attention4j.nn.NnTesting.assertIae;
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -51,10 +51,10 @@ class MultiHeadAttentionTest {
             int vdim) {
         int kvw = hkv * (e / h);
         return MultiHeadAttention.builder(e, h).numKvHeads(hkv).kdim(kdim).vdim(vdim)
-                .qProj(randomTensor(rnd, 0.5, e, e), randomTensor(rnd, 0.5, e))
-                .kProj(randomTensor(rnd, 0.5, kvw, kdim), randomTensor(rnd, 0.5, kvw))
-                .vProj(randomTensor(rnd, 0.5, kvw, vdim), randomTensor(rnd, 0.5, kvw))
-                .outProj(randomTensor(rnd, 0.5, e, e), randomTensor(rnd, 0.5, e));
+                .qProj(uniform(rnd, 0.5, e, e), uniform(rnd, 0.5, e))
+                .kProj(uniform(rnd, 0.5, kvw, kdim), uniform(rnd, 0.5, kvw))
+                .vProj(uniform(rnd, 0.5, kvw, vdim), uniform(rnd, 0.5, kvw))
+                .outProj(uniform(rnd, 0.5, e, e), uniform(rnd, 0.5, e));
     }
 
     private static double[] d(Tensor t) {
@@ -66,7 +66,7 @@ class MultiHeadAttentionTest {
     void selfAttentionMatchesFloat64(Backend backend) {
         SplittableRandom rnd = new SplittableRandom(1);
         MultiHeadAttention mha = randomWeights(rnd, 16, 4, 4, 16, 16).build();
-        Tensor x = randomTensor(rnd, 1, 2, 7, 16);
+        Tensor x = uniform(rnd, 1, 2, 7, 16);
         AttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
                 AttentionOptions.builder().returnWeights(true).returnLse(true).build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 7, 7, false, null, null, null);
@@ -83,9 +83,9 @@ class MultiHeadAttentionTest {
     void crossAttentionWithOtherKdimVdimMatchesFloat64(Backend backend) {
         SplittableRandom rnd = new SplittableRandom(2);
         MultiHeadAttention mha = randomWeights(rnd, 12, 3, 3, 7, 5).build();
-        Tensor x = randomTensor(rnd, 1, 2, 5, 12);
-        Tensor kc = randomTensor(rnd, 1, 2, 9, 7);
-        Tensor vc = randomTensor(rnd, 1, 2, 9, 5);
+        Tensor x = uniform(rnd, 1, 2, 5, 12);
+        Tensor kc = uniform(rnd, 1, 2, 9, 7);
+        Tensor vc = uniform(rnd, 1, 2, 9, 5);
         AttentionResult r = mha.crossAttention(ENGINES.get(backend), x, kc, vc,
                 AttentionOptions.builder().returnWeights(true).build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(kc), d(vc), 2, 5, 9, false, null, null, null);
@@ -100,8 +100,8 @@ class MultiHeadAttentionTest {
     void crossAttentionWithOneContextAndKeyLengths(Backend backend) {
         SplittableRandom rnd = new SplittableRandom(3);
         MultiHeadAttention mha = randomWeights(rnd, 8, 2, 2, 6, 6).build();
-        Tensor x = randomTensor(rnd, 1, 3, 4, 8);
-        Tensor ctx = randomTensor(rnd, 1, 3, 11, 6);
+        Tensor x = uniform(rnd, 1, 3, 4, 8);
+        Tensor ctx = uniform(rnd, 1, 3, 11, 6);
         int[] lengths = {11, 5, 1};
         AttentionResult r = mha.crossAttention(ENGINES.get(backend), x, ctx,
                 AttentionOptions.builder().kvLengths(lengths).build());
@@ -115,7 +115,7 @@ class MultiHeadAttentionTest {
         SplittableRandom rnd = new SplittableRandom(4);
         MultiHeadAttention mha = randomWeights(rnd, 32, 8, 2, 32, 32).build();
         assertEquals(8, mha.kProj().outFeatures()); // Hkv * hd = 2 * 4
-        Tensor x = randomTensor(rnd, 1, 2, 6, 32);
+        Tensor x = uniform(rnd, 1, 2, 6, 32);
         AttentionResult r = mha.selfAttention(ENGINES.get(backend), x, null);
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 6, 6, false, null, null, null);
         assertClose(want.out(), r.output().data(), tol(backend), "output");
@@ -127,7 +127,7 @@ class MultiHeadAttentionTest {
         SplittableRandom rnd = new SplittableRandom(5);
         MultiHeadAttention mha = randomWeights(rnd, 16, 4, 2, 16, 16).build();
         AttentionOptions causal = AttentionOptions.builder().causal().returnWeights(true).build();
-        Tensor x = randomTensor(rnd, 1, 1, 9, 16);
+        Tensor x = uniform(rnd, 1, 1, 9, 16);
         AttentionResult r = mha.selfAttention(ENGINES.get(backend), x, causal);
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 1, 9, 9, true, null, null, null);
         assertClose(want.out(), r.output().data(), tol(backend), "causal self output");
@@ -137,8 +137,8 @@ class MultiHeadAttentionTest {
         assertEquals(0f, w[1]);
 
         // Three new tokens against a cache of ten: bottom-right alignment.
-        Tensor q = randomTensor(rnd, 1, 1, 3, 16);
-        Tensor cache = randomTensor(rnd, 1, 1, 10, 16);
+        Tensor q = uniform(rnd, 1, 1, 3, 16);
+        Tensor cache = uniform(rnd, 1, 1, 10, 16);
         AttentionResult rc = mha.crossAttention(ENGINES.get(backend), q, cache, causal);
         Float64Mha.Result wc = Float64Mha.forward(mha, d(q), d(cache), d(cache), 1, 3, 10, true, null, null, null);
         assertClose(wc.out(), rc.output().data(), tol(backend), "causal cross output");
@@ -151,7 +151,7 @@ class MultiHeadAttentionTest {
         for (RopeStyle style : RopeStyle.values()) {
             SplittableRandom rnd = new SplittableRandom(6);
             MultiHeadAttention mha = randomWeights(rnd, 16, 2, 1, 16, 16).rope(500.0, style).build();
-            Tensor x = randomTensor(rnd, 1, 2, 8, 16);
+            Tensor x = uniform(rnd, 1, 2, 8, 16);
             AttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
                     AttentionOptions.builder().causal().build());
             Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 8, 8, true, null,
@@ -172,7 +172,7 @@ class MultiHeadAttentionTest {
     void alibiMatchesFloat64(Backend backend) {
         SplittableRandom rnd = new SplittableRandom(7);
         MultiHeadAttention mha = randomWeights(rnd, 18, 3, 3, 18, 18).alibi().build();
-        Tensor x = randomTensor(rnd, 1, 2, 10, 18);
+        Tensor x = uniform(rnd, 1, 2, 10, 18);
         AttentionResult r = mha.selfAttention(ENGINES.get(backend), x,
                 AttentionOptions.builder().causal().build());
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(x), d(x), 2, 10, 10, true, null, null,
@@ -191,10 +191,10 @@ class MultiHeadAttentionTest {
     void packedInProjEqualsSeparateWeights() {
         SplittableRandom rnd = new SplittableRandom(8);
         int e = 12;
-        Tensor inW = randomTensor(rnd, 0.5, 3 * e, e);
-        Tensor inB = randomTensor(rnd, 0.5, 3 * e);
-        Tensor outW = randomTensor(rnd, 0.5, e, e);
-        Tensor outB = randomTensor(rnd, 0.5, e);
+        Tensor inW = uniform(rnd, 0.5, 3 * e, e);
+        Tensor inB = uniform(rnd, 0.5, 3 * e);
+        Tensor outW = uniform(rnd, 0.5, e, e);
+        Tensor outB = uniform(rnd, 0.5, e);
         MultiHeadAttention packed = MultiHeadAttention.fromPyTorch(3, inW, inB, outW, outB);
         MultiHeadAttention separate = MultiHeadAttention.builder(e, 3)
                 .qProj(slice(inW, 0, e), slice(inB, 0, e))
@@ -203,7 +203,7 @@ class MultiHeadAttentionTest {
                 .outProj(outW, outB).build();
         assertArrayEquals(separate.kProj().weight().data(), packed.kProj().weight().data());
         assertArrayEquals(separate.vProj().bias().orElseThrow().data(), packed.vProj().bias().orElseThrow().data());
-        Tensor x = randomTensor(rnd, 1, 2, 5, e);
+        Tensor x = uniform(rnd, 1, 2, 5, e);
         AttentionEngine ref = ENGINES.get(Backend.REFERENCE);
         assertArrayEquals(separate.selfAttention(ref, x).output().data(), packed.selfAttention(ref, x).output().data());
 
@@ -221,21 +221,21 @@ class MultiHeadAttentionTest {
     void separatePyTorchWeightsWithStackedBias() {
         SplittableRandom rnd = new SplittableRandom(12);
         int e = 8;
-        Tensor qW = randomTensor(rnd, 0.5, e, e);
-        Tensor kW = randomTensor(rnd, 0.5, e, 6);
-        Tensor vW = randomTensor(rnd, 0.5, e, 4);
-        Tensor inB = randomTensor(rnd, 0.5, 3 * e);
-        Tensor outW = randomTensor(rnd, 0.5, e, e);
-        Tensor outB = randomTensor(rnd, 0.5, e);
+        Tensor qW = uniform(rnd, 0.5, e, e);
+        Tensor kW = uniform(rnd, 0.5, e, 6);
+        Tensor vW = uniform(rnd, 0.5, e, 4);
+        Tensor inB = uniform(rnd, 0.5, 3 * e);
+        Tensor outW = uniform(rnd, 0.5, e, e);
+        Tensor outB = uniform(rnd, 0.5, e);
         MultiHeadAttention mha = MultiHeadAttention.fromPyTorch(2, qW, kW, vW, inB, outW, outB);
         assertEquals(6, mha.kdim());
         assertEquals(4, mha.vdim());
         assertArrayEquals(kW.data(), mha.kProj().weight().data());
         assertArrayEquals(slice(inB, 1, e).data(), mha.kProj().bias().orElseThrow().data());
         assertArrayEquals(slice(inB, 2, e).data(), mha.vProj().bias().orElseThrow().data());
-        Tensor x = randomTensor(rnd, 1, 2, 3, e);
-        Tensor kc = randomTensor(rnd, 1, 2, 5, 6);
-        Tensor vc = randomTensor(rnd, 1, 2, 5, 4);
+        Tensor x = uniform(rnd, 1, 2, 3, e);
+        Tensor kc = uniform(rnd, 1, 2, 5, 6);
+        Tensor vc = uniform(rnd, 1, 2, 5, 4);
         Float64Mha.Result want = Float64Mha.forward(mha, d(x), d(kc), d(vc), 2, 3, 5, false, null, null, null);
         assertClose(want.out(), mha.crossAttention(ENGINES.get(Backend.REFERENCE), x, kc, vc, null).output().data(),
                 2e-5, "output");

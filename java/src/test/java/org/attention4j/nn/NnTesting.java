@@ -5,26 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.util.SplittableRandom;
-
-import org.attention4j.Tensor;
 import org.junit.jupiter.api.function.Executable;
 
-/** Test helpers: random data and comparisons where NaN always fails. */
+/** Test helpers: comparisons where NaN always fails (random data: {@code testing.TestData}). */
 final class NnTesting {
     private NnTesting() {
-    }
-
-    static float[] random(SplittableRandom rnd, int n, double scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) ((2 * rnd.nextDouble() - 1) * scale);
-        }
-        return a;
-    }
-
-    static Tensor randomTensor(SplittableRandom rnd, double scale, int... shape) {
-        return Tensor.of(random(rnd, (int) Tensor.elementCount(shape, "shape"), scale), shape);
     }
 
     /** |got - want| <= tol * (1 + |want|) everywhere; NaN fails. */

@@ -2,7 +2,7 @@ package org.attention4j.nn;
 
 import static org.attention4j.nn.NnTesting.assertClose;
 import static org.attention4j.nn.NnTesting.assertIae;
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -44,7 +44,7 @@ class PositionalEncodingTest {
     void sinusoidalAddToUsesStartPositionAndLeavesInputAlone() {
         SinusoidalPositionalEncoding pe = new SinusoidalPositionalEncoding(8);
         SplittableRandom rnd = new SplittableRandom(9);
-        Tensor x = randomTensor(rnd, 1, 2, 3, 8);
+        Tensor x = uniform(rnd, 1, 2, 3, 8);
         float[] before = x.data().clone();
         Tensor y = pe.addTo(x, 5);
         assertArrayEquals(before, x.data());

@@ -2,7 +2,7 @@ package org.attention4j.nn;
 
 import static org.attention4j.nn.NnTesting.assertClose;
 import static org.attention4j.nn.NnTesting.assertIae;
-import static org.attention4j.nn.NnTesting.randomTensor;
+import static org.attention4j.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -53,12 +53,12 @@ class TransformerBlockTest {
         SplittableRandom rnd = new SplittableRandom(21);
         int e = 16;
         MultiHeadAttention mha = MultiHeadAttention.builder(e, 4).numKvHeads(2).seed(3).build();
-        LayerNorm n1 = new LayerNorm(randomTensor(rnd, 1, e), randomTensor(rnd, 0.2, e), 1e-5);
-        LayerNorm n2 = new LayerNorm(randomTensor(rnd, 1, e), randomTensor(rnd, 0.2, e), 1e-5);
+        LayerNorm n1 = new LayerNorm(uniform(rnd, 1, e), uniform(rnd, 0.2, e), 1e-5);
+        LayerNorm n2 = new LayerNorm(uniform(rnd, 1, e), uniform(rnd, 0.2, e), 1e-5);
         Linear fc1 = Linear.random(e, 40, true, 4);
         Linear fc2 = Linear.random(40, e, true, 5);
         TransformerBlock block = new TransformerBlock(n1, mha, n2, fc1, fc2, Gelu.Form.EXACT);
-        Tensor x = randomTensor(rnd, 1, 2, 7, e);
+        Tensor x = uniform(rnd, 1, 2, 7, e);
         Tensor y;
         try (AttentionEngine eng = engine(backend)) {
             y = block.forward(eng, x, AttentionOptions.builder().causal().build());
@@ -87,7 +87,7 @@ class TransformerBlockTest {
                 .rope(10000, RopeStyle.INTERLEAVED).gelu(Gelu.Form.TANH).build();
         assertEquals(24, block.fc1().outFeatures());
         assertEquals(Activation.GELU_TANH, block.activation());
-        Tensor x = randomTensor(new SplittableRandom(1), 1, 2, 5, 16);
+        Tensor x = uniform(new SplittableRandom(1), 1, 2, 5, 16);
         try (AttentionEngine eng = engine(Backend.REFERENCE)) {
             Tensor y = block.forward(eng, x);
             assertArrayEquals(new int[] {2, 5, 16}, y.shape());
@@ -109,7 +109,7 @@ class TransformerBlockTest {
                 .outProj(Tensor.zeros(e, e), Tensor.zeros(e)).build();
         TransformerBlock block = new TransformerBlock(new LayerNorm(e), mha, new LayerNorm(e),
                 Linear.random(e, 16, true, 2), new Linear(Tensor.zeros(e, 16), Tensor.zeros(e)), Gelu.Form.EXACT);
-        Tensor x = randomTensor(rnd, 3, 2, 6, e);
+        Tensor x = uniform(rnd, 3, 2, 6, e);
         try (AttentionEngine eng = engine(Backend.CPU)) {
             assertArrayEquals(x.data(), block.forward(eng, x).data());
         }
