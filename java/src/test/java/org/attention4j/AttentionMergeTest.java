@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import org.attention4j.testing.Visibility;
 import org.attention4j.cpu.ReferenceBackend;
 import org.attention4j.spi.AttentionProblem;
 import org.junit.jupiter.api.Test;
@@ -116,19 +117,9 @@ class AttentionMergeTest {
                 for (int i = 0; i < nq; i++) {
                     for (int jj = 0; jj < n; jj++) {
                         int j = from + jj;
-                        boolean vis = lens == null || j < lens[bb];
-                        if (full.causal() == Causal.BOTTOM_RIGHT) {
-                            vis &= j <= i + off;
-                        } else if (full.causal() == Causal.TOP_LEFT) {
-                            vis &= j <= i;
-                        }
-                        if (full.windowLeft() >= 0) {
-                            vis &= j >= i + off - full.windowLeft();
-                        }
-                        if (full.windowRight() >= 0) {
-                            vis &= j <= i + off + full.windowRight();
-                        }
-                        float bias = slopes == null ? 0 : -slopes[h] * Math.abs(i + off - j);
+                        boolean vis = Visibility.visible(full.causal().ordinal(), full.windowLeft(),
+                                full.windowRight(), lens == null ? nk : lens[bb], i, j, off);
+                        float bias = slopes == null ? 0 : -slopes[h] * Visibility.distance(i, j, off);
                         mask[((bb * hq + h) * nq + i) * n + jj] = vis ? bias : Float.NEGATIVE_INFINITY;
                     }
                 }

@@ -1,7 +1,7 @@
 package org.attention4j.cpu;
 
+import org.attention4j.testing.Visibility;
 import org.attention4j.AttentionMask;
-import org.attention4j.Causal;
 import org.attention4j.Rope;
 import org.attention4j.RopeStyle;
 import org.attention4j.spi.AttentionProblem;
@@ -47,18 +47,8 @@ final class NaiveFloat32 {
                     float max = Float.NEGATIVE_INFINITY;
                     boolean any = false;
                     for (int j = 0; j < nk; j++) {
-                        boolean ok = j < p.kvLength(b);
-                        if (p.causal() == Causal.BOTTOM_RIGHT) {
-                            ok &= j <= i + off;
-                        } else if (p.causal() == Causal.TOP_LEFT) {
-                            ok &= j <= i;
-                        }
-                        if (p.windowLeft() >= 0) {
-                            ok &= j >= i + off - p.windowLeft();
-                        }
-                        if (p.windowRight() >= 0) {
-                            ok &= j <= i + off + p.windowRight();
-                        }
+                        boolean ok = Visibility.visible(p.causal().ordinal(), p.windowLeft(), p.windowRight(),
+                                p.kvLength(b), i, j, off);
                         float bias = 0;
                         if (mask != null) {
                             int m = (int) (b * ms[0] + h * ms[1] + i * ms[2] + j * ms[3]);
@@ -69,7 +59,7 @@ final class NaiveFloat32 {
                             }
                         }
                         if (slopes != null) {
-                            bias -= slopes[h] * (float) Math.abs(i + off - j);
+                            bias -= slopes[h] * (float) Visibility.distance(i, j, off);
                         }
                         vis[j] = ok;
                         if (!ok) {

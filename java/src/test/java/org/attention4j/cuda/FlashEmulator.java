@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 
+import org.attention4j.testing.Visibility;
 import org.attention4j.cuda.FlashProgram.Buf;
 
 /**
@@ -140,22 +141,10 @@ final class FlashEmulator {
     private static double bias(FlashProgram.FlashArgs a, float[] slopes, int h, int i, int j, int nqs, int nks,
                                int kvLen, int[] diagonals, int b) {
         long off = diagonals == null ? nks - nqs : diagonals[b];
-        boolean vis = j < kvLen;
-        if (a.causal() == 1) {
-            vis &= j <= i + off;
-        } else if (a.causal() == 2) {
-            vis &= j <= i;
-        }
-        if (a.windowLeft() >= 0) {
-            vis &= j >= i + off - a.windowLeft();
-        }
-        if (a.windowRight() >= 0) {
-            vis &= j <= i + off + a.windowRight();
-        }
-        if (!vis) {
+        if (!Visibility.visible(a.causal(), a.windowLeft(), a.windowRight(), kvLen, i, j, off)) {
             return Double.NaN;
         }
-        return slopes == null ? 0 : -slopes[h] * (double) Math.abs(i + off - j);
+        return slopes == null ? 0 : -slopes[h] * (double) Visibility.distance(i, j, off);
     }
 
     private void forward(FlashProgram.Forward c) {

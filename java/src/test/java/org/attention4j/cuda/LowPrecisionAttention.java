@@ -1,7 +1,7 @@
 package org.attention4j.cuda;
 
+import org.attention4j.testing.Visibility;
 import org.attention4j.AttentionMask;
-import org.attention4j.Causal;
 import org.attention4j.RopeStyle;
 import org.attention4j.spi.AttentionProblem;
 
@@ -76,18 +76,8 @@ final class LowPrecisionAttention {
                     float max = Float.NEGATIVE_INFINITY;
                     boolean any = false;
                     for (int j = 0; j < nk; j++) {
-                        boolean ok = j < p.kvLength(b);
-                        if (p.causal() == Causal.BOTTOM_RIGHT) {
-                            ok &= j <= i + off;
-                        } else if (p.causal() == Causal.TOP_LEFT) {
-                            ok &= j <= i;
-                        }
-                        if (p.windowLeft() >= 0) {
-                            ok &= j >= i + off - p.windowLeft();
-                        }
-                        if (p.windowRight() >= 0) {
-                            ok &= j <= i + off + p.windowRight();
-                        }
+                        boolean ok = Visibility.visible(p.causal().ordinal(), p.windowLeft(), p.windowRight(),
+                                p.kvLength(b), i, j, off);
                         float dot = 0;
                         for (int c = 0; c < d; c++) {
                             dot += qi[c] * kr[j][c];
@@ -102,7 +92,7 @@ final class LowPrecisionAttention {
                             }
                         }
                         if (slopes != null) {
-                            x -= slopes[h] * (float) Math.abs(i + off - j);
+                            x -= slopes[h] * (float) Visibility.distance(i, j, off);
                         }
                         ok &= x != Float.NEGATIVE_INFINITY;
                         vis[j] = ok;

@@ -1,5 +1,7 @@
 package org.attention4j.cuda;
 
+import org.attention4j.testing.Visibility;
+
 /**
  * The fused softmax kernel's documented semantics (cuda/README.md, softmax.cu) on the CPU, including how it
  * decomposes row {@code r} into {@code (b, h, i)} from its own B, Hq, Nq and how every per-batch or per-head
@@ -28,10 +30,7 @@ final class SoftmaxKernelEmulator {
             double m = Double.NEGATIVE_INFINITY;
             boolean any = false;
             for (int j = 0; j < a.nk(); j++) {
-                boolean vis = j < kvLen
-                        && (a.causal() == 0 || (a.causal() == 1 ? j <= i + off : j <= i))
-                        && (a.windowLeft() < 0 || j >= i + off - a.windowLeft())
-                        && (a.windowRight() < 0 || j <= i + off + a.windowRight());
+                boolean vis = Visibility.visible(a.causal(), a.windowLeft(), a.windowRight(), kvLen, i, j, off);
                 long mi = a.strides() == null ? 0 : a.maskOff() + b * a.strides()[0] + h * a.strides()[1]
                         + i * a.strides()[2] + j * a.strides()[3];
                 if (a.boolMask() != null) {
@@ -42,7 +41,7 @@ final class SoftmaxKernelEmulator {
                     x += a.floatMask()[(int) mi];
                 }
                 if (a.slopes() != null) {
-                    x -= a.slopes()[a.slopesOff() + h] * (double) Math.abs(i + off - j);
+                    x -= a.slopes()[a.slopesOff() + h] * (double) Visibility.distance(i, j, off);
                 }
                 kept[j] = vis && x != Double.NEGATIVE_INFINITY;
                 v[j] = x;
