@@ -48,6 +48,7 @@ public final class BatchAttention {
         if (options.errorColumn()) {
             out = out.add("error", DataTypes.StringType, true);
         }
+        ExecutorEngine.describeOnce(problems.sparkSession());
         boolean lengths = List.of(in.fieldNames()).contains("kv_lengths");
         return problems.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> rows(rows, options, lengths),
                 Encoders.row(out));

@@ -48,6 +48,19 @@ public final class ExecutorEngine {
         return seen;
     }
 
+    /** Applications whose executors were already described ({@link #describeOnce}). */
+    private static final java.util.Set<String> DESCRIBED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * {@link #describeExecutors} once per Spark application (the first sharded or batch call of the application
+     * runs it: one short job), so that the driver's log says which engine each executor runs.
+     */
+    static void describeOnce(org.apache.spark.sql.SparkSession spark) {
+        if (DESCRIBED.add(spark.sparkContext().applicationId())) {
+            describeExecutors(spark);
+        }
+    }
+
     /** How many engines this JVM has created (1 once any task ran, whatever the number of tasks). */
     public static int created() {
         return CREATED.get();

@@ -31,7 +31,8 @@ import scala.Tuple2;
  * {@code start} the position of the block's first query); key blocks {@code block: int, start: int,
  * k: array<float>, v: array<float>} ({@code [Hkv, n, D]} and {@code [Hkv, n, Dv]}). Blocks may have different
  * sizes, and empty ones. Output: {@code block, start, out: array<float> [Hq, n, Dv], lse: array<float> [Hq, n]},
- * one row per query block (a block that sees no key: output 0, log-sum-exp {@code -inf}).
+ * one row per query block (a block that sees no key: output 0, log-sum-exp {@code -inf}). The first call of an
+ * application logs on the driver which engine each executor runs ({@link ExecutorEngine#describeExecutors}).
  */
 public final class SequenceShards {
     private SequenceShards() {
@@ -39,6 +40,7 @@ public final class SequenceShards {
 
     /** The sharded attention of {@code queryBlocks} over {@code keyBlocks}; lazy, as every Dataset operation. */
     public static Dataset<Row> attention(Dataset<Row> queryBlocks, Dataset<Row> keyBlocks, AttentionSpec spec) {
+        ExecutorEngine.describeOnce(queryBlocks.sparkSession());
         Dataset<Row> q = queries(queryBlocks, spec);
         Dataset<Row> pairs = visiblePairs(queryBlocks, keyBlocks, spec);
         Dataset<Partial> partials = pairs.as(Encoders.bean(Pair.class))
