@@ -70,6 +70,7 @@ public final class BatchAttention {
     }
 
     private static Row attend(AttentionEngine engine, Row row, BatchOptions options, boolean lengths) {
+        // Primitive arrays as they are: Spark's row encoder takes them for array<float> / array<int> columns.
         List<Object> values = new ArrayList<>(row.size() + 5);
         for (int i = 0; i < row.size(); i++) {
             values.add(row.get(i));
@@ -93,13 +94,13 @@ public final class BatchAttention {
             }
             error = e.getMessage();
         }
-        values.add(r == null ? null : boxed(r.output().data()));
-        values.add(r == null ? null : boxed(r.output().shape()));
+        values.add(r == null ? null : r.output().data());
+        values.add(r == null ? null : r.output().shape());
         if (options.returnLse()) {
-            values.add(r == null ? null : boxed(r.logSumExp().orElseThrow().data()));
+            values.add(r == null ? null : r.logSumExp().orElseThrow().data());
         }
         if (options.returnWeights()) {
-            values.add(r == null ? null : boxed(r.weights().orElseThrow().data()));
+            values.add(r == null ? null : r.weights().orElseThrow().data());
         }
         if (options.errorColumn()) {
             values.add(error);
@@ -143,22 +144,6 @@ public final class BatchAttention {
         int[] out = new int[list.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = ((Number) list.get(i)).intValue();
-        }
-        return out;
-    }
-
-    private static Float[] boxed(float[] a) {
-        Float[] out = new Float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
-        }
-        return out;
-    }
-
-    private static Integer[] boxed(int[] a) {
-        Integer[] out = new Integer[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
         }
         return out;
     }
