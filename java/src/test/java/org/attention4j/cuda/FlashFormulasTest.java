@@ -1,0 +1,95 @@
+package org.attention4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fused kernels' launch formulas exist twice, in {@code cuda/flash_math.h} (what the kernels use) and in
+ * {@link FlashLaunch} (what the host launches with): block rows, the v2 key-tile rule, the largest head dim and
+ * the dynamic shared memory of v1 for every D and of v2 for every bucket. This compiles the header with g++ (no
+ * nvcc, no GPU), prints its values and requires the Java ones to be equal, so that the two cannot drift.
+ */
+class FlashFormulasTest {
+
+    @Test
+    void launchFormulasAreTheHeadersOnes(@TempDir Path tmp) throws IOException, InterruptedException {
+        Path cuda = Path.of(System.getProperty("attention4j.cudaSources", "../cuda")).toAbsolutePath();
+        assumeTrue(Files.isRegularFile(cuda.resolve("flash_math.h")), "no CUDA sources at " + cuda);
+        assumeTrue(onPath("g++"), "g++ not found");
+        Path src = tmp.resolve("formulas.cpp");
+        Files.writeString(src, String.join("\n",
+                "#include <cstdio>",
+                "#include \"flash_math.h\"",
+                "int main() {",
+                "    std::printf(\"V1_BR %d\\nV2_BR %d\\nMAX_D %d\\nV1_THREADS %d\\nV2_THREADS %d\\n\", A4J_FLASH_V1_BR,",
+                "                A4J_FLASH_V2_BR, A4J_FLASH_MAX_D, A4J_FLASH_V1_THREADS, A4J_FLASH_V2_THREADS);",
+                "    for (int d = 1; d <= A4J_FLASH_MAX_D; d++) std::printf(\"v1 %d %d\\n\", d, a4j_flash_v1_smem(d));",
+                "    for (int dp = 32; dp <= A4J_FLASH_MAX_D; dp += 32)",
+                "        std::printf(\"v2 %d %d %d\\n\", dp, a4j_flash_v2_bc(dp), a4j_flash_v2_smem(dp));",
+                "    return 0;",
+                "}", ""));
+        Path exe = tmp.resolve("formulas");
+        Process c = new ProcessBuilder("g++", "-std=c++17", "-I", cuda.toString(), "-o", exe.toString(),
+                src.toString()).redirectErrorStream(true).start();
+        String log = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(c.waitFor(120, TimeUnit.SECONDS), "g++ timed out");
+        assertEquals(0, c.exitValue(), "g++ failed:\n" + log);
+        Process r = new ProcessBuilder(exe.toString()).redirectErrorStream(true).start();
+        String out = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(r.waitFor(30, TimeUnit.SECONDS) && r.exitValue() == 0, out);
+
+        Map<String, Integer> constants = new HashMap<>();
+        int v1Rows = 0;
+        int v2Rows = 0;
+        for (String line : out.split("\n")) {
+            String[] f = line.trim().split(" ");
+            if (f[0].equals("v1")) {
+                int d = Integer.parseInt(f[1]);
+                assertEquals(Integer.parseInt(f[2]), FlashLaunch.forwardV1(DType.FP32, 1, 1, 1, d).sharedMem(),
+                        "v1 shared memory at D=" + d);
+                v1Rows++;
+            } else if (f[0].equals("v2")) {
+                int dp = Integer.parseInt(f[1]);
+                FlashLaunch l = FlashLaunch.forwardV2(DType.FP16, 1, 1, 1, dp);
+                assertTrue(l.function().endsWith("_d" + dp), l.function());
+                assertEquals(Integer.parseInt(f[3]), l.sharedMem(), "v2 shared memory of bucket " + dp);
+                assertEquals(dp, FlashLaunch.bucket(dp), "bucket " + dp + " is one of FlashLaunch.V2_BUCKETS");
+                v2Rows++;
+            } else {
+                constants.put(f[0], Integer.parseInt(f[1]));
+            }
+        }
+        assertEquals(FlashLaunch.MAX_DIM, v1Rows, "every head dim checked");
+        assertEquals(FlashLaunch.V2_BUCKETS.length, v2Rows, "every bucket checked");
+        assertEquals(FlashLaunch.V1_BR, constants.get("V1_BR"));
+        assertEquals(FlashLaunch.V2_BR, constants.get("V2_BR"));
+        assertEquals(FlashLaunch.MAX_DIM, constants.get("MAX_D"));
+        assertEquals(FlashLaunch.forwardV1(DType.FP32, 1, 1, 1, 64).block(), constants.get("V1_THREADS"));
+        assertEquals(FlashLaunch.forwardV2(DType.BF16, 1, 1, 1, 64).block(), constants.get("V2_THREADS"));
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
