@@ -25,6 +25,18 @@ final class CudaErrors {
     }
 
     /** Whether a JCuda exception reports device memory exhaustion (driver, runtime or cuBLAS). */
+    /**
+     * A JCuda/JCublas failure in {@code what} as the engine's one exception type: device out-of-memory as
+     * {@link org.attention4j.AttentionOutOfMemoryException}, anything else as {@link org.attention4j.AttentionException}.
+     */
+    static org.attention4j.AttentionException translate(String what, CudaException e) {
+        if (isOutOfMemory(e)) {
+            return new org.attention4j.AttentionOutOfMemoryException("CUDA out of memory in " + what + ": "
+                    + e.getMessage(), org.attention4j.AttentionOutOfMemoryException.Memory.DEVICE, -1, -1, e);
+        }
+        return new org.attention4j.AttentionException("CUDA failure in " + what + ": " + e.getMessage(), e);
+    }
+
     static boolean isOutOfMemory(CudaException e) {
         String m = e.getMessage();
         return m != null && (m.contains(CUresult.stringFor(CUresult.CUDA_ERROR_OUT_OF_MEMORY))

@@ -74,6 +74,8 @@ public final class DeviceKvCache extends KvCache {
             runAppend(run, k, v, kNew.dim(2), counts, at);
             w.sync();
             healthy = true;
+        } catch (jcuda.CudaException e) {
+            throw CudaErrors.translate("an append to " + this, e);
         } finally {
             if (!healthy) {
                 rotValid = false;
@@ -112,6 +114,8 @@ public final class DeviceKvCache extends KvCache {
                 runAppend(run, kNew.pointer(), vNew.pointer(), kNew.dim(2), c, lengths());
                 w.sync();
                 healthy = true;
+            } catch (jcuda.CudaException e) {
+                throw CudaErrors.translate("an append to " + this, e);
             } finally {
                 if (!healthy) {
                     rotValid = false;

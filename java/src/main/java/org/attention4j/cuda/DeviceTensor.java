@@ -19,6 +19,8 @@ import jcuda.driver.JCudaDriver;
  * A dense row-major tensor in device memory, of {@link DType} FP32, FP16 or BF16, for services that keep Q, K
  * and V on the GPU ({@link CudaAttention#attention(DeviceTensor, DeviceTensor, DeviceTensor,
  * org.attention4j.AttentionOptions)}). Made by {@link CudaAttention#allocate} or {@link CudaAttention#upload}.
+ * Transfers and fills that fail on the device throw {@link org.attention4j.AttentionException} (device
+ * out-of-memory as its subclass), never a raw JCuda exception.
  *
  * <p>AutoCloseable: {@link #close()} gives its memory back to the backend's cache and is safe to call twice. A
  * tensor that becomes unreachable without being closed is freed by a {@link Cleaner}, which logs the leak at
@@ -173,12 +175,10 @@ public final class DeviceTensor implements AutoCloseable {
                     + " holds " + elements);
         }
         CudaRuntime rt = runtime();
-        Worker w = rt.workers.borrow();
-        try {
+        rt.workers.call("a transfer of " + this, w -> {
             rt.transfers.uploadFloats(w, src, elements, pointer(), dtype);
-        } finally {
-            rt.workers.giveBack(w);
-        }
+            return null;
+        });
     }
 
     /**
@@ -192,13 +192,11 @@ public final class DeviceTensor implements AutoCloseable {
                     + " holds " + byteSize());
         }
         CudaRuntime rt = runtime();
-        Worker w = rt.workers.borrow();
-        try {
+        rt.workers.call("a transfer of " + this, w -> {
             rt.transfers.uploadBytes(w, src.duplicate().order(ByteOrder.nativeOrder()), pointer());
             src.position(src.limit());
-        } finally {
-            rt.workers.giveBack(w);
-        }
+            return null;
+        });
     }
 
     /** The contents as floats. */
@@ -219,12 +217,10 @@ public final class DeviceTensor implements AutoCloseable {
                     + " holds " + elements);
         }
         CudaRuntime rt = runtime();
-        Worker w = rt.workers.borrow();
-        try {
+        rt.workers.call("a transfer of " + this, w -> {
             rt.transfers.downloadFloats(w, pointer(), dtype, elements, dst);
-        } finally {
-            rt.workers.giveBack(w);
-        }
+            return null;
+        });
     }
 
     /** Copies the raw bytes (in {@link #dtype()}'s format, native order) into {@code dst}. */
@@ -235,21 +231,18 @@ public final class DeviceTensor implements AutoCloseable {
                     + " holds " + byteSize());
         }
         CudaRuntime rt = runtime();
-        Worker w = rt.workers.borrow();
-        try {
+        rt.workers.call("a transfer of " + this, w -> {
             ByteBuffer part = dst.slice(dst.position(), (int) byteSize());
             rt.transfers.downloadBytes(w, pointer(), part);
             dst.position(dst.position() + (int) byteSize());
-        } finally {
-            rt.workers.giveBack(w);
-        }
+            return null;
+        });
     }
 
     /** Sets every element to {@code value} (rounded to the dtype), e.g. NaN to poison an output buffer. */
     public void fill(float value) {
         CudaRuntime rt = runtime();
-        Worker w = rt.workers.borrow();
-        try {
+        rt.workers.call("a fill of " + this, w -> {
             if (dtype == DType.FP32) {
                 JCudaDriver.cuMemsetD32Async(pointer(), Float.floatToRawIntBits(value), elements, w.stream);
             } else {
@@ -257,9 +250,8 @@ public final class DeviceTensor implements AutoCloseable {
                 JCudaDriver.cuMemsetD16Async(pointer(), bits, elements, w.stream);
             }
             w.sync();
-        } finally {
-            rt.workers.giveBack(w);
-        }
+            return null;
+        });
     }
 
     @Override

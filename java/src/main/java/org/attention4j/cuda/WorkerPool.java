@@ -33,6 +33,42 @@ final class WorkerPool {
         return w;
     }
 
+    /**
+     * Runs {@code body} on a borrowed worker, the one lease of the calls that need no scratch of their own
+     * (transfers, fills): the worker goes back when {@code body} returned with its stream idle; after a failure it
+     * goes back only if its stream still synchronises, else it is dropped; a JCuda failure reaches the caller as
+     * an {@link org.attention4j.AttentionException} naming {@code what}.
+     */
+    <T> T call(String what, java.util.function.Function<Worker, T> body) {
+        Worker w;
+        try {
+            w = borrow();
+        } catch (jcuda.CudaException e) {
+            throw CudaErrors.translate(what, e);
+        }
+        boolean healthy = false;
+        try {
+            T result = body.apply(w);
+            healthy = true;
+            return result;
+        } catch (jcuda.CudaException e) {
+            throw CudaErrors.translate(what, e);
+        } finally {
+            boolean idle = healthy;
+            if (!healthy) {
+                try {
+                    w.sync();
+                    idle = true;
+                } catch (jcuda.CudaException e) {
+                    // A stream that cannot synchronise is not reused; the error above is the one reported.
+                }
+            }
+            if (idle) {
+                giveBack(w);
+            }
+        }
+    }
+
     /** Returns a worker whose stream has no pending work. */
     void giveBack(Worker w) {
         idle.offer(w);
