@@ -14,10 +14,10 @@ import org.attention4j.cpu.SimdSupport;
 /**
  * The first half second of a one-shot command ({@code attend}, {@code demo}, {@code maps}), which a fresh JVM
  * spends single-threaded: reading picocli's annotations, starting logback, reading the inputs. The cpu kernels
- * meanwhile would wait for their first real call to be interpreted, then compiled by C1, then by C2: in a
- * whole-process {@code attend} of B1 H8 N2048 D64 that cost about 0.8 s, against 0.1 s once compiled
- * ({@code bench/cli_cold.sh}). So, on a machine with a second core, one daemon thread uses that idle core: it
- * starts logging (logback's configuration is about 0.1 s of class loading; the main thread waits for it only
+ * meanwhile would wait for their first real call to be interpreted, then compiled by C1, then by C2, which
+ * made most of a whole-process {@code attend}'s time ({@code bench/cli_cold.sh} has a row without this helper,
+ * {@code docs/benchmarks/cli_cold.txt}). So, on a machine with a second core, one daemon thread uses that idle core: it
+ * starts logging (logback's configuration is a good part of the start; the main thread waits for it only
  * once it has built the command line, {@link #awaitLogging()}), then calls attention on a small random problem on
  * a private one-thread cpu engine, again and again, until the command's real call begins ({@link #computeStarts()})
  * or {@link #WARM_UP_LIMIT_MS} have passed, so that the kernels reach C2 before the real call needs them.
@@ -39,7 +39,7 @@ final class ColdStart {
     private static final int WARM_UP_KEYS = 1200;
     private static final int WARM_UP_DIM = 32;
 
-    /** The longest {@link #awaitLogging()} waits; logging takes about 0.1 s to start. */
+    /** The longest {@link #awaitLogging()} waits; logging starts in far less. */
     private static final long LOGGING_WAIT_MS = 5000;
 
     private static final AtomicBoolean COMPUTING = new AtomicBoolean();

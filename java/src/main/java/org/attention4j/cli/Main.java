@@ -114,7 +114,7 @@ public final class Main implements Callable<Integer> {
 
     /**
      * The command line for {@code args}: when its first argument names a subcommand, that one only (picocli reads
-     * the annotations of every command it is given, which took about a tenth of a second of each start for
+     * the annotations of every command it is given, a visible part of each start for
      * commands that do not run), else all of them, so that {@code --help} and errors list every command.
      */
     public static CommandLine commandLine(String... args) {

@@ -27,7 +27,8 @@ final class CudaErrors {
     /** Whether a JCuda exception reports device memory exhaustion (driver, runtime or cuBLAS). */
     /**
      * A JCuda/JCublas failure in {@code what} as the engine's one exception type: device out-of-memory as
-     * {@link org.attention4j.AttentionOutOfMemoryException}, anything else as {@link org.attention4j.AttentionException}.
+     * {@link org.attention4j.AttentionOutOfMemoryException}, anything else as
+     * {@link org.attention4j.AttentionException}.
      */
     static org.attention4j.AttentionException translate(String what, CudaException e) {
         if (isOutOfMemory(e)) {

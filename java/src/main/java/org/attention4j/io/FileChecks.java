@@ -133,7 +133,8 @@ public final class FileChecks {
         String name = target.getFileName().toString();
         String prefix = name.substring(0, Math.min(name.length(), TEMP_NAME_PREFIX));
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + prefix + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            String unique = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+            Path tmp = dir.resolve("." + prefix + "." + unique + ".tmp");
             try {
                 return Files.createFile(tmp);
             } catch (FileAlreadyExistsException ex) {

@@ -38,7 +38,7 @@ public final class AttentionProblem {
     private final float[] alibiSlopes;
     private final int[] queryPositions;
     private final int[] keyPositions;
-    /** Per batch entry, the start positions of the queries and keys ({@link AttentionOptions.Builder#startPositions}), or null. */
+    /** Per batch entry, the queries' and keys' start positions ({@code startPositions}), or null. */
     private final int[] queryStarts;
     private final int[] keyStarts;
     /** Where the caller wants the output written, or null for a new tensor. */

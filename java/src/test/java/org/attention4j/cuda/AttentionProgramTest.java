@@ -211,14 +211,9 @@ class AttentionProgramTest {
                         .returnWeights(true).returnLse(true).build();
             case 5: {
                 // A shard of a longer sequence per entry: keys before, around and after the queries.
-                int[] qs = new int[b];
-                int[] ks = new int[b];
-                for (int i = 0; i < b; i++) {
-                    qs[i] = rnd.nextInt(30);
-                    ks[i] = rnd.nextInt(30);
-                }
+                int[][] s = org.attention4j.testing.TestData.starts(rnd, b, 30);
                 return AttentionOptions.builder().causal().alibi().window(6, 2).rope(10000, RopeStyle.HALF)
-                        .startPositions(qs, ks).returnWeights(true).returnLse(true).build();
+                        .startPositions(s[0], s[1]).returnWeights(true).returnLse(true).build();
             }
             default:
                 return AttentionOptions.builder().causal().kvLengths(new int[b]).kvLengths(fill(b, nk - 3))

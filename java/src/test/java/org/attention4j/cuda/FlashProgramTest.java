@@ -63,13 +63,8 @@ class FlashProgramTest {
                         .alibi().build();
             }
             case 5: {
-                int[] qs = new int[b];
-                int[] ks = new int[b];
-                for (int i = 0; i < b; i++) {
-                    qs[i] = rnd.nextInt(30);
-                    ks[i] = rnd.nextInt(30);
-                }
-                return o.causal().alibi().window(6, 2).rope(10000, RopeStyle.HALF).startPositions(qs, ks).build();
+                int[][] s = org.attention4j.testing.TestData.starts(rnd, b, 30);
+                return o.causal().alibi().window(6, 2).rope(10000, RopeStyle.HALF).startPositions(s[0], s[1]).build();
             }
             default:
                 return o.causal().rope(Rope.of(10000, RopeStyle.INTERLEAVED).withRotaryDim(2)).window(7, -1).build();
@@ -183,13 +178,8 @@ class FlashProgramTest {
                 break;
             }
             case 5: {
-                int[] qs = new int[nq.length];
-                int[] ks = new int[nq.length];
-                for (int s = 0; s < qs.length; s++) {
-                    qs[s] = rnd.nextInt(30);
-                    ks[s] = rnd.nextInt(30);
-                }
-                o.causal().alibi().window(8, 1).rope(10000, RopeStyle.HALF).startPositions(qs, ks);
+                int[][] s = org.attention4j.testing.TestData.starts(rnd, nq.length, 30);
+                o.causal().alibi().window(8, 1).rope(10000, RopeStyle.HALF).startPositions(s[0], s[1]);
                 break;
             }
             default:

@@ -46,4 +46,17 @@ public final class TestData {
     public static Tensor uniform(long seed, int... shape) {
         return uniform(new SplittableRandom(seed), 1.0, shape);
     }
+
+    /**
+     * Random start positions for {@code n} batch entries or sequences, each in {@code [0, bound)}: {@code [0]} the
+     * query starts, {@code [1]} the key starts (keys before, around or after the queries).
+     */
+    public static int[][] starts(Random r, int n, int bound) {
+        int[][] s = new int[2][n];
+        for (int i = 0; i < n; i++) {
+            s[0][i] = r.nextInt(bound);
+            s[1][i] = r.nextInt(bound);
+        }
+        return s;
+    }
 }
