@@ -246,40 +246,25 @@ final class QueryTile {
             computeScores(cs, kv, blk, b, j0, cnt, inside);
 
             OPS.rowMax(blk.p, cnt, blk.tileMax, np);
-            OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np,
-                    blk.rowOut ? 0 : dv);
-            if (blk.rowOut && t > tileLo) {   // before the first tile the accumulator is all zeros
-                OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
-            }
             int x = 0;
             // The kernels may skip the work of keys that rows cannot see (their weights are exactly 0).
             int[] sLo = inside ? null : blk.spanLo;
             int[] sHi = inside ? null : blk.spanHi;
+            int otCols = blk.rowOut ? 0 : dv;
             if (!anyNonFinite(bad, j0, cnt)) {
-                OPS.expAndSum(blk.p, cnt, blk.shift, blk.l, blk.scratch, np, sLo, sHi);
+                OPS.rescaleAndExp(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np,
+                        otCols, blk.p, cnt, sLo, sHi);
                 for (int jj = 0; jj < cnt; jj++) {
                     blk.keys[jj] = jj;
                     blk.vo[jj] = vBase + (j0 + jj) * dv;
                 }
                 x = cnt;
             } else {
-                // Keys with finite values go through the fused kernel; the rare others one at a time, here, while
-                // their scores still tell a masked row (-inf) from a visible one whose weight underflowed to 0.
-                for (int jj = 0; jj < cnt; jj++) {
-                    boolean finite = !bad[j0 + jj];
-                    if (!finite) {
-                        System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
-                    }
-                    OPS.expShifted(blk.p[jj], blk.shift, blk.scratch, np);
-                    OPS.addInto(blk.l, blk.p[jj], np);
-                    if (finite) {
-                        blk.keys[x] = jj;
-                        blk.vo[x] = vBase + (j0 + jj) * dv;
-                        x++;
-                    } else {
-                        accumulateNonFinite(blk, blk.p[jj], v, vBase + (j0 + jj) * dv, n, dv);
-                    }
-                }
+                OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np, otCols);
+                x = expAndSumApart(blk, bad, j0, cnt, v, vBase, dv);
+            }
+            if (blk.rowOut && t > tileLo) {   // before the first tile the accumulator is all zeros
+                OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
             }
             if (blk.byRow) {
                 OPS.accumulateByRow(blk.p, blk.keys, blk.vo, x, v, blk.orow, n, dv);
@@ -297,6 +282,35 @@ final class QueryTile {
             Arrays.fill(blk.orow, 0, np * dv, 0f);
             blk.unwritten = false;
         }
+    }
+
+    /**
+     * The exponentials of a tile with keys whose value rows are non-finite ({@code bad}): keys with finite values
+     * are listed in {@code blk.keys}/{@code blk.vo} for the value kernels (their count is returned); the others are
+     * accumulated one at a time, here, while their scores still tell a masked row (-inf) from a visible one whose
+     * weight underflowed to 0. Kept out of {@link #keyTiles} so that the rare path does not weigh on how C2
+     * compiles the common one.
+     */
+    private static int expAndSumApart(Block blk, boolean[] bad, int j0, int cnt, float[] v, int vBase, int dv) {
+        int n = blk.n;
+        int np = blk.np;
+        int x = 0;
+        for (int jj = 0; jj < cnt; jj++) {
+            boolean finite = !bad[j0 + jj];
+            if (!finite) {
+                System.arraycopy(blk.p[jj], 0, blk.raw, 0, n);
+            }
+            OPS.expShifted(blk.p[jj], blk.shift, blk.scratch, np);
+            OPS.addInto(blk.l, blk.p[jj], np);
+            if (finite) {
+                blk.keys[x] = jj;
+                blk.vo[x] = vBase + (j0 + jj) * dv;
+                x++;
+            } else {
+                accumulateNonFinite(blk, blk.p[jj], v, vBase + (j0 + jj) * dv, n, dv);
+            }
+        }
+        return x;
     }
 
     /** One key whose value row holds NaN or an infinity, into whichever accumulator the tile uses. */

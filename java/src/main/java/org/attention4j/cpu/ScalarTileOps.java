@@ -37,18 +37,14 @@ final class ScalarTileOps extends TileOps {
     }
 
     @Override
-    void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
-            float[][] ot, int n, int dv) {
+    void rescaleAndExp(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
+            float[][] ot, int n, int dv, float[][] p, int cnt, int[] lo, int[] hi) {
         Kernels.updateMax(m, tileMax, shift, alpha, n);
         FastExp.expShifted(alpha, scratch, n, 0f);
         Kernels.multiplyInto(l, alpha, n);
         for (int c = 0; c < dv; c++) {
             Kernels.multiplyInto(ot[c], alpha, n);
         }
-    }
-
-    @Override
-    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n, int[] lo, int[] hi) {
         for (int jj = 0; jj < cnt; jj++) {
             FastExp.expShifted(p[jj], shift, scratch, n);
             Kernels.addInto(l, p[jj], n);

@@ -69,16 +69,19 @@ abstract class TileOps {
      * @param alpha scratch of length {@code n}
      * @param scratch scratch of length {@code n}
      */
-    abstract void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
-            float[][] ot, int n, int dv);
+    final void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
+            float[][] ot, int n, int dv) {
+        rescaleAndExp(m, tileMax, shift, alpha, scratch, l, ot, n, dv, null, 0, null, null);
+    }
 
     /**
-     * {@code p[jj][r] = e^(p[jj][r] - shift[r])} and {@code l[r] += p[jj][r]}, for {@code jj < cnt}. With spans
-     * (as in {@link #scores}; entries outside them are {@code -inf}), a kind may write the 0 of keys that no row
-     * of a block of rows sees without computing it.
+     * {@link #rescale}, then with the new shifts {@code p[jj][r] = e^(p[jj][r] - shift[r])} and {@code l[r] +=
+     * p[jj][r]}, for {@code jj < cnt} ({@code p} may be null when {@code cnt} is 0). With spans (as in
+     * {@link #scores}; entries outside them are {@code -inf}), a kind may write the 0 of keys that no row of a
+     * block of rows sees without computing it.
      */
-    abstract void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n, int[] lo,
-            int[] hi);
+    abstract void rescaleAndExp(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch,
+            float[] l, float[][] ot, int n, int dv, float[][] p, int cnt, int[] lo, int[] hi);
 
     /**
      * {@code s[r] = e^(s[r] - shift[r])}, in place, accurate down to float's normal range ({@code 2^-126}), 0

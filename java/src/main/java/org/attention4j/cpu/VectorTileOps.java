@@ -299,9 +299,15 @@ final class VectorTileOps extends TileOps {
      */
     static final float LAZY = 5.5f;
 
+    /**
+     * One method for both steps, on purpose: its body is over C2's {@code FreqInlineSize} (325 bytecodes), so it is
+     * compiled on its own rather than inlined into {@code QueryTile.keyTiles}, where its exponential loop ran at
+     * half the speed (bench/cpu_profile.sh's short-key shape, docs/benchmarks/cpu_inlining.txt).
+     */
     @Override
-    void rescale(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
-            float[][] ot, int n, int dv) {
+    void rescaleAndExp(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
+            float[][] ot, int n, int dv, float[][] p, int cnt, int[] lo, int[] hi) {
+        FloatVector zero = FloatVector.zero(S);
         for (int r = 0; r < n; r += L) {
             boolean needed = false;
             for (int i = r; i < r + L; i++) {
@@ -313,26 +319,22 @@ final class VectorTileOps extends TileOps {
             }
             if (!needed) {
                 FloatVector.broadcast(S, 1f).intoArray(alpha, r);
+            } else {
+                FloatVector old = FloatVector.fromArray(S, m, r);
+                FloatVector mNew = old.max(FloatVector.fromArray(S, tileMax, r));
+                FloatVector sh = mNew.max(-Float.MAX_VALUE);
+                FloatVector a = exp(old.sub(sh));
+                sh.intoArray(shift, r);
+                mNew.intoArray(m, r);
+                a.intoArray(alpha, r);
+                FloatVector.fromArray(S, l, r).mul(a).intoArray(l, r);
+                for (int c = 0; c < dv; c++) {
+                    FloatVector.fromArray(S, ot[c], r).mul(a).intoArray(ot[c], r);
+                }
+            }
+            if (cnt == 0) {
                 continue;
             }
-            FloatVector old = FloatVector.fromArray(S, m, r);
-            FloatVector mNew = old.max(FloatVector.fromArray(S, tileMax, r));
-            FloatVector sh = mNew.max(-Float.MAX_VALUE);
-            FloatVector a = exp(old.sub(sh));
-            sh.intoArray(shift, r);
-            mNew.intoArray(m, r);
-            a.intoArray(alpha, r);
-            FloatVector.fromArray(S, l, r).mul(a).intoArray(l, r);
-            for (int c = 0; c < dv; c++) {
-                FloatVector.fromArray(S, ot[c], r).mul(a).intoArray(ot[c], r);
-            }
-        }
-    }
-
-    @Override
-    void expAndSum(float[][] p, int cnt, float[] shift, float[] l, float[] scratch, int n, int[] lo, int[] hi) {
-        FloatVector zero = FloatVector.zero(S);
-        for (int r = 0; r < n; r += L) {
             FloatVector sh = FloatVector.fromArray(S, shift, r);
             FloatVector sum = FloatVector.fromArray(S, l, r);
             // Outside the span of this vector's rows every score is -inf, so e^s is 0 without computing it.

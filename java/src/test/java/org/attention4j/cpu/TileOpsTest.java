@@ -291,12 +291,15 @@ class TileOpsTest {
             e[j] = p[j].clone();
             eFull[j] = p[j].clone();
         }
-        float[] shift = new float[np];
+        // A reference max of 2 that the tile max does not pass: both kinds keep shift 2 and alpha 1.
+        float[] two = new float[np];
+        java.util.Arrays.fill(two, 2f);
         float[] l = new float[np];
         float[] lFull = new float[np];
-        java.util.Arrays.fill(shift, 2f);
-        OPS.expAndSum(eFull, cnt, shift, lFull, new float[np], np, null, null);
-        OPS.expAndSum(e, cnt, shift, l, new float[np], np, lo, hi);
+        OPS.rescaleAndExp(two.clone(), two, two.clone(), new float[np], new float[np], lFull, new float[0][], np,
+                0, eFull, cnt, null, null);
+        OPS.rescaleAndExp(two.clone(), two, two.clone(), new float[np], new float[np], l, new float[0][], np, 0,
+                e, cnt, lo, hi);
         for (int i = 0; i < rows; i++) {
             assertEquals(lFull[i], l[i], 1e-6f * lFull[i], "row sum " + i);
             for (int j = 0; j < cnt; j++) {
