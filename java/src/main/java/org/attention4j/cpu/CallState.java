@@ -89,9 +89,9 @@ final class CallState {
             offset[b] = p.diagonalOffset(b);
         }
         if (p.into() != null) {
-            // The caller's tensor: rows no key reaches are never written by the tiles, so start from zeros.
+            // The caller's tensor, not cleared first: every tile writes each of its rows, zeros for a row that sees
+            // no key (QueryTile.writeOutput), and the tiles cover every row (AttentionIntoTest poisons it).
             this.out = p.into().data();
-            java.util.Arrays.fill(out, 0f);
         } else {
             this.out = new float[p.batch() * heads * nq * dv];
         }
