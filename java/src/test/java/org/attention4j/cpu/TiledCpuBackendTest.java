@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
+import org.attention4j.testing.NaiveAttention;
 import org.attention4j.testing.Tolerance;
 import org.attention4j.AttentionMask;
 import org.attention4j.AttentionOptions;
@@ -75,7 +76,7 @@ class TiledCpuBackendTest {
         AttentionProblem p = AttentionProblem.of(q, k, v, o);
         AttentionResult want = REF.compute(p);
         AttentionResult got = backend.compute(p);
-        NaiveFloat32 naive = new NaiveFloat32(p);
+        NaiveAttention naive = new NaiveAttention(p);
         compare("output", got.output().data(), want.output().data(), naive.out, what);
         if (o.returnWeights()) {
             compare("weights", got.weights().orElseThrow().data(), want.weights().orElseThrow().data(),

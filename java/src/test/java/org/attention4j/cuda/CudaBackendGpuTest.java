@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.attention4j.testing.NaiveAttention;
 import org.attention4j.testing.Tolerance;
 import org.attention4j.AttentionEngine;
 import org.attention4j.AttentionException;
@@ -38,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The CUDA backend's cuBLAS path (forced with {@code attention4j.cuda.path=cublas}) against the float64
  * reference, on a GPU. Skipped, with the probe's reason, where CUDA cannot
  * run. Tolerance as FlashAttention's tests: the GPU's max error is at most twice that of a naive CPU computation
- * at the same precision ({@link LowPrecisionAttention}) plus a floor; inputs for FP16/BF16 are rounded to that
+ * at the same precision ({@link NaiveAttention}) plus a floor; inputs for FP16/BF16 are rounded to that
  * type first so that the reference sees what the GPU sees. Outputs are poisoned with NaN before every run.
  */
 class CudaBackendGpuTest {
@@ -136,7 +137,7 @@ class CudaBackendGpuTest {
         AttentionOptions opts = options(which, s, rnd);
         AttentionProblem problem = AttentionProblem.of(q, k, v, opts);
         AttentionResult ref = new ReferenceBackend().compute(problem);
-        float[] naive = LowPrecisionAttention.output(problem, prec);
+        float[] naive = new NaiveAttention(problem, prec).out;
 
         DType t = prec.storageType();
         try (CudaAttention cuda = CudaAttention.open(prec);
@@ -341,7 +342,7 @@ class CudaBackendGpuTest {
         float[] a = t.data();
         for (int i = 0; i < a.length; i++) {
             float f = (float) rnd.nextGaussian();
-            a[i] = p == Precision.FP16 || p == Precision.BF16 ? LowPrecisionAttention.round(f, p) : f;
+            a[i] = p == Precision.FP16 || p == Precision.BF16 ? NaiveAttention.round(f, p) : f;
         }
         return t;
     }

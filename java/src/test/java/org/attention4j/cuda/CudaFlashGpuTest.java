@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import org.attention4j.testing.NaiveAttention;
 import org.attention4j.testing.Tolerance;
 import org.attention4j.AttentionEngine;
 import org.attention4j.AttentionMask;
@@ -118,7 +119,7 @@ class CudaFlashGpuTest {
         AttentionOptions opts = options(which, s, rnd);
         AttentionProblem problem = AttentionProblem.of(q, k, v, opts);
         AttentionResult ref = new ReferenceBackend().compute(problem);
-        float[] naive = LowPrecisionAttention.output(problem, prec);
+        float[] naive = new NaiveAttention(problem, prec).out;
         DType t = prec.storageType();
         try (CudaAttention cuda = CudaAttention.open(prec);
              DeviceTensor dq = cuda.upload(q.data(), t, q.shape());
@@ -278,9 +279,9 @@ class CudaFlashGpuTest {
         float[] ka = new float[n * h * d];
         float[] va = new float[n * h * d];
         for (int i = 0; i < qa.length; i++) {
-            qa[i] = LowPrecisionAttention.round((float) rnd.nextGaussian(), Precision.FP16);
-            ka[i] = LowPrecisionAttention.round((float) rnd.nextGaussian(), Precision.FP16);
-            va[i] = LowPrecisionAttention.round((float) rnd.nextGaussian(), Precision.FP16);
+            qa[i] = NaiveAttention.round((float) rnd.nextGaussian(), Precision.FP16);
+            ka[i] = NaiveAttention.round((float) rnd.nextGaussian(), Precision.FP16);
+            va[i] = NaiveAttention.round((float) rnd.nextGaussian(), Precision.FP16);
         }
         try (CudaAttention cuda = CudaAttention.open(Precision.FP16);
              DeviceTensor q = cuda.upload(qa, DType.FP16, 1, h, n, d);

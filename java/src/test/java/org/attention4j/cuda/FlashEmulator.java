@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 
+import org.attention4j.testing.NaiveAttention;
 import org.attention4j.testing.Visibility;
 import org.attention4j.cuda.FlashProgram.Buf;
 
@@ -97,7 +98,7 @@ final class FlashEmulator {
     }
 
     private float store(double x, DType t) {
-        return LowPrecisionAttention.round((float) x, t == DType.FP16 ? Precision.FP16 : t == DType.BF16
+        return NaiveAttention.round((float) x, t == DType.FP16 ? Precision.FP16 : t == DType.BF16
                 ? Precision.BF16 : Precision.FP32);
     }
 

@@ -1,21 +1,34 @@
-package org.attention4j.cpu;
+package org.attention4j.testing;
 
-import org.attention4j.testing.Visibility;
 import org.attention4j.AttentionMask;
+import org.attention4j.Float16;
 import org.attention4j.Rope;
 import org.attention4j.RopeStyle;
+import org.attention4j.cuda.Precision;
 import org.attention4j.spi.AttentionProblem;
 
 /**
- * The same computation as {@link ReferenceBackend} in float32 with the textbook two-pass softmax: the error it makes
- * against the float64 reference sets the tolerance of the tiled engine (FlashAttention's rule).
+ * The naive computation at a given precision, the baseline of FlashAttention's tolerance rule ({@link Tolerance}):
+ * the float64 reference's loops and masking semantics, but in float32 with the textbook two-pass softmax, and the
+ * operands of each GEMM rounded as a GPU rounds them at {@code prec} (TF32: 10-bit mantissas; FP16/BF16: the
+ * rotated Q and K, P and V in that type; inputs are expected already rounded). At {@link Precision#FP32} it is the
+ * same computation as the CPU engine's at the same precision; its error against the reference sets the engine's
+ * tolerance.
  */
-final class NaiveFloat32 {
-    final float[] out;
-    final float[] weights;
-    final float[] lse;
+public final class NaiveAttention {
+    /** {@code [B, Hq, Nq, Dv]}. */
+    public final float[] out;
+    /** {@code [B, Hq, Nq, Nk]}, 0 where masked. */
+    public final float[] weights;
+    /** {@code [B, Hq, Nq]}, {@code -inf} for a row that sees no key. */
+    public final float[] lse;
 
-    NaiveFloat32(AttentionProblem p) {
+    /** The float32 baseline. */
+    public NaiveAttention(AttentionProblem p) {
+        this(p, Precision.FP32);
+    }
+
+    public NaiveAttention(AttentionProblem p, Precision prec) {
         int bN = p.batch(), hN = p.heads(), nq = p.nq(), nk = p.nk(), d = p.dim(), dv = p.valueDim();
         float[] q = p.q().data(), k = p.k().data(), v = p.v().data();
         out = new float[bN * hN * nq * dv];
@@ -34,16 +47,10 @@ final class NaiveFloat32 {
             for (int h = 0; h < hN; h++) {
                 int hk = h / p.group();
                 for (int j = 0; j < nk; j++) {
-                    System.arraycopy(k, ((b * p.kvHeads() + hk) * nk + j) * d, kr[j], 0, d);
-                    if (p.rope() != null) {
-                        rotate(kr[j], p.keyPosition(b, j), p.rope());
-                    }
+                    load(k, ((b * p.kvHeads() + hk) * nk + j) * d, kr[j], p.rope(), p.keyPosition(b, j), prec);
                 }
                 for (int i = 0; i < nq; i++) {
-                    System.arraycopy(q, ((b * hN + h) * nq + i) * d, qi, 0, d);
-                    if (p.rope() != null) {
-                        rotate(qi, p.queryPosition(b, i), p.rope());
-                    }
+                    load(q, ((b * hN + h) * nq + i) * d, qi, p.rope(), p.queryPosition(b, i), prec);
                     float max = Float.NEGATIVE_INFINITY;
                     boolean any = false;
                     for (int j = 0; j < nk; j++) {
@@ -85,18 +92,20 @@ final class NaiveFloat32 {
                     float sum = 0;
                     for (int j = 0; j < nk; j++) {
                         if (vis[j]) {
-                            sum += (float) Math.exp(s[j] - max);
+                            s[j] = (float) Math.exp(s[j] - max);
+                            sum += s[j];
                         }
                     }
                     for (int j = 0; j < nk; j++) {
                         if (!vis[j]) {
                             continue;
                         }
-                        float pj = (float) Math.exp(s[j] - max) / sum;
+                        float pj = s[j] / sum;
                         weights[row * nk + j] = pj;
+                        float pr = round(pj, prec);
                         int vb = ((b * p.kvHeads() + hk) * nk + j) * dv;
                         for (int c = 0; c < dv; c++) {
-                            out[row * dv + c] += pj * v[vb + c];
+                            out[row * dv + c] += pr * round(v[vb + c], prec);
                         }
                     }
                     lse[row] = max + (float) Math.log(sum);
@@ -105,18 +114,51 @@ final class NaiveFloat32 {
         }
     }
 
-    private static void rotate(float[] x, int pos, Rope rope) {
+    /** Rounds to the precision's GEMM operand format (FP32: unchanged). */
+    public static float round(float x, Precision p) {
+        switch (p) {
+            case TF32: {
+                int b = Float.floatToRawIntBits(x);
+                if ((b & 0x7f800000) == 0x7f800000) {
+                    return x;
+                }
+                b += 0xfff + ((b >>> 13) & 1);
+                return Float.intBitsToFloat(b & 0xffffe000);
+            }
+            case FP16:
+                return Float16.halfToFloat(Float16.toHalf(x));
+            case BF16:
+                return Float16.bfloat16ToFloat(Float16.toBfloat16(x));
+            default:
+                return x;
+        }
+    }
+
+    /** A row of Q or K, rotated when asked, as the GEMM sees it. */
+    private static void load(float[] src, int base, float[] x, Rope rope, int pos, Precision prec) {
+        System.arraycopy(src, base, x, 0, x.length);
+        if (rope != null) {
+            rotate(x, pos, rope, prec);
+        }
+        for (int c = 0; c < x.length; c++) {
+            x[c] = round(x[c], prec);
+        }
+    }
+
+    private static void rotate(float[] x, int pos, Rope rope, Precision prec) {
         double[] invFreq = rope.inverseFrequencies(x.length);
         int half = invFreq.length;
         float factor = (float) rope.attentionFactor();
+        // A GPU rotates in fp32 and stores the result in the input type (TF32 inputs are fp32).
+        Precision stored = prec == Precision.TF32 ? Precision.FP32 : prec;
         for (int t = 0; t < half; t++) {
             double angle = pos * invFreq[t];
             float cos = (float) Math.cos(angle) * factor, sin = (float) Math.sin(angle) * factor;
             int a = rope.style() == RopeStyle.HALF ? t : 2 * t;
             int b = rope.style() == RopeStyle.HALF ? t + half : 2 * t + 1;
             float xa = x[a], xb = x[b];
-            x[a] = xa * cos - xb * sin;
-            x[b] = xb * cos + xa * sin;
+            x[a] = round(xa * cos - xb * sin, stored);
+            x[b] = round(xb * cos + xa * sin, stored);
         }
     }
 }
