@@ -2,7 +2,6 @@
 // cuModuleLoadData holding every kernel family (they share common.cuh, include-guarded).
 #include "softmax.cu"
 #include "rope.cu"
-#include "layout.cu"
-#include "layernorm.cu"
+#include "convert.cu"
 #include "flash_fwd.cu"
 #include "flash_decode.cu"

@@ -13,8 +13,6 @@
 //  5. rope: the angle math of cuda/rope_math.h against long double, positions up to 2^31-1; the kernel's
 //     per-pair indexing (a4j_rope_pair) run over every thread index against the spec's rotation of x [B,H,N,D]
 //     (both pairings, default / shared / per-batch positions).
-//  6. layout: the split / merge index math of cuda/layout_math.h against the definitions, packed in_proj row
-//     strides, merge(split(x)) == x.
 //
 // Build and run: make -C native-tests cpu-model-check
 #include <algorithm>
@@ -27,7 +25,6 @@
 
 #include "../../cuda/softmax_row.h"
 #include "../../cuda/rope_math.h"
-#include "../../cuda/layout_math.h"
 #include "../softmax_ref.h"
 
 static int failures = 0;
@@ -594,45 +591,6 @@ static void check_rope_kernel_indexing() {
                 cases, worst);
 }
 
-static void check_layout_indexing() {
-    int cases = 0;
-    for (int B : {1, 2})
-        for (int N : {1, 3, 7})
-            for (int H : {1, 4})
-                for (int hd : {1, 5, 8})
-                    for (int packs : {1, 3}) {
-                        int E = H * hd;
-                        long long inRowStride = (long long)packs * E;
-                        long long total = (long long)B * H * N * hd;
-                        std::vector<int> hits((size_t)B * N * inRowStride, 0);
-                        for (int k = 0; k < packs; k++) {
-                            for (long long o = 0; o < total; o++) {
-                                int col;
-                                long long src = a4j_split_source(o, N, H, hd, inRowStride, &col) + (long long)k * E;
-                                // definition: out[b,h,n,c] = in[(b*N+n)*stride + k*E + h*hd + c]
-                                long long c = o % hd, n = (o / hd) % N, h = (o / hd / N) % H, b = o / hd / N / H;
-                                CHECK(src == (b * N + n) * inRowStride + k * E + h * hd + c && col == h * hd + c,
-                                      "split index o=%lld", o);
-                                hits[src]++;
-                            }
-                        }
-                        for (int v : hits) CHECK(v == 1, "split reads an input element %d times", v);
-                        std::vector<int> written((size_t)B * N * E, 0);
-                        for (long long o = 0; o < total; o++) {
-                            long long dst;
-                            long long src = a4j_merge_source(o, N, H, hd, E, &dst);
-                            int col;
-                            CHECK(a4j_split_source(src, N, H, hd, E, &col) == dst, "merge is not split's inverse at %lld",
-                                  o);
-                            written[dst]++;
-                        }
-                        for (int v : written) CHECK(v == 1, "merge writes an output element %d times", v);
-                        cases++;
-                    }
-    std::printf("layout indexing: %d shapes, split matches its definition, merge is its inverse, no element twice\n",
-                cases);
-}
-
 int main() {
     check_visible_range();
     check_stat_merge();
@@ -640,7 +598,6 @@ int main() {
     check_kernel_emulation();
     check_rope();
     check_rope_kernel_indexing();
-    check_layout_indexing();
     if (failures) {
         std::printf("cpu_model: %d check(s) FAILED\n", failures);
         return 1;
