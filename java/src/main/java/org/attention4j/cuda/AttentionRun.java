@@ -125,7 +125,7 @@ final class AttentionRun extends DeviceCall {
                     ptr(mem, x.boolMask()),
                     ptr(mem, x.floatMask()), x.maskStrides(), ptr(mem, x.alibiSlopes()));
             if (!l.split()) {
-                Kernels.launch(rt.kernels.softmax(x.pType()), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
+                Kernels.launch(rt.kernels.softmax(x.pType(), l), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
                         worker.stream, KernelArgs.softmax(ptr(mem, x.s()), ptr(mem, x.p()), ptr(mem, x.lse()), m)
                                 .values());
             } else {

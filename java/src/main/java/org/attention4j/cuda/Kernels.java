@@ -16,6 +16,7 @@ import jcuda.driver.JCudaDriver;
  */
 final class Kernels {
     private final Map<DType, CUfunction> softmax = new EnumMap<>(DType.class);
+    private final Map<DType, CUfunction> softmaxCached = new EnumMap<>(DType.class);
     private final Map<DType, CUfunction> splitFinish = new EnumMap<>(DType.class);
     private final Map<DType, CUfunction> rope = new EnumMap<>(DType.class);
     private final Map<DType, CUfunction> fromF32 = new EnumMap<>(DType.class);
@@ -26,6 +27,7 @@ final class Kernels {
         for (DType t : DType.values()) {
             String s = suffix(t);
             softmax.put(t, function(module, "a4j_softmax_" + s));
+            softmaxCached.put(t, function(module, "a4j_softmax_cached_" + s));
             splitFinish.put(t, function(module, "a4j_softmax_split_finish_" + s));
             rope.put(t, function(module, "a4j_rope_" + s));
             if (t != DType.FP32) {
@@ -55,8 +57,9 @@ final class Kernels {
         return f;
     }
 
-    CUfunction softmax(DType p) {
-        return softmax.get(p);
+    /** Version 1 or, where the launch says so, version 3 (the row cached in shared memory). */
+    CUfunction softmax(DType p, SoftmaxLaunch l) {
+        return l.cached() ? softmaxCached.get(p) : softmax.get(p);
     }
 
     CUfunction splitFinish(DType p) {

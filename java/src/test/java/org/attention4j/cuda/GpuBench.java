@@ -72,17 +72,24 @@ public final class GpuBench {
                         + "\"ms\":%.4f,\"tflops\":%.3f}", c.trim(), p, ms, tflops));
             }
         }
-        System.out.printf(Locale.ROOT, "%n%-20s %12s %12s %12s %8s%n", "softmax rows x Nk", "softmax GB/s", "copy GB/s",
-                "(P type)", "fraction");
+        System.out.printf(Locale.ROOT, "%n%-20s %12s %12s %12s %8s %8s%n", "softmax rows x Nk", "softmax GB/s",
+                "copy GB/s", "(P type)", "fraction", "version");
         for (String c : cases.split(";")) {
             int[] s = parse(c.trim());
+            long rows = (long) s[0] * s[1] * s[2];
             for (DType pt : new DType[] {DType.FP32, DType.FP16}) {
-                double[] bw = softmaxBandwidth((long) s[0] * s[1] * s[2], s[3], pt, iters);
-                System.out.printf(Locale.ROOT, "%-20s %12.1f %12.1f %12s %8.2f%n", (long) s[0] * s[1] * s[2] + " x "
-                        + s[3], bw[0], bw[1], pt, bw[0] / bw[1]);
-                lines.add(String.format(Locale.ROOT, "{\"impl\":\"softmax\",\"case\":\"%s\",\"ptype\":\"%s\","
-                        + "\"softmax_gbs\":%.2f,\"copy_gbs\":%.2f,\"fraction\":%.4f}", c.trim(), pt, bw[0], bw[1],
-                        bw[0] / bw[1]));
+                // Where SoftmaxLaunch picks version 3 (the row cached in shared memory), version 1 too: the race
+                // that confirms or overturns the rule.
+                boolean both = SoftmaxLaunch.of(rows, s[3], CudaRuntime.get().multiprocessors, true).cached();
+                for (boolean cached : both ? new boolean[] {true, false} : new boolean[] {false}) {
+                    double[] bw = softmaxBandwidth(rows, s[3], pt, iters, cached);
+                    String version = String.valueOf((int) bw[2]);
+                    System.out.printf(Locale.ROOT, "%-20s %12.1f %12.1f %12s %8.2f %8s%n", rows + " x " + s[3], bw[0],
+                            bw[1], pt, bw[0] / bw[1], version);
+                    lines.add(String.format(Locale.ROOT, "{\"impl\":\"softmax\",\"case\":\"%s\",\"ptype\":\"%s\","
+                            + "\"version\":%s,\"softmax_gbs\":%.2f,\"copy_gbs\":%.2f,\"fraction\":%.4f}", c.trim(), pt,
+                            version, bw[0], bw[1], bw[0] / bw[1]));
+                }
             }
         }
         if (json != null) {
@@ -123,15 +130,16 @@ public final class GpuBench {
 
     /**
      * The unmasked softmax over {@code rows x nk} fp32 scores writing P of {@code pType}, against
-     * {@code cuMemcpyDtoD} of the scores: both as bytes moved (read + write) per second, in GB/s.
+     * {@code cuMemcpyDtoD} of the scores: both as bytes moved (read + write) per second, in GB/s; then the kernel
+     * version that ran (1, 2, or 3 where {@code allowCached} and the row fits).
      */
-    static double[] softmaxBandwidth(long rows, int nk, DType pType, int iters) {
+    static double[] softmaxBandwidth(long rows, int nk, DType pType, int iters, boolean allowCached) {
         rows = Math.max(1, Math.min(rows, (1L << 30) / (4L * nk)));  // at most 1 GiB of scores
         CudaRuntime rt = CudaRuntime.get();
         Worker w = rt.workers.borrow();
         CachingAllocator.Block<CUdeviceptr> sb = rt.allocator.allocate(rows * nk * 4);
         CachingAllocator.Block<CUdeviceptr> pb = rt.allocator.allocate(rows * nk * pType.bytes());
-        SoftmaxLaunch l = SoftmaxLaunch.of(rows, nk, rt.multiprocessors);
+        SoftmaxLaunch l = SoftmaxLaunch.of(rows, nk, rt.multiprocessors, allowCached);
         CachingAllocator.Block<CUdeviceptr> partial = rt.allocator.allocate(Math.max(8, l.partialBytes(rows)));
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
@@ -144,7 +152,7 @@ public final class GpuBench {
                     null, null);
             Runnable softmax = () -> {
                 if (!l.split()) {
-                    Kernels.launch(rt.kernels.softmax(pType), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
+                    Kernels.launch(rt.kernels.softmax(pType, l), l.gridX(), l.gridY(), l.block(), l.sharedMem(),
                             w.stream, KernelArgs.softmax(sb.handle(), pb.handle(), null, m).values());
                 } else {
                     Kernels.launch(rt.kernels.splitStats, l.gridX(), l.gridY(), l.block(), l.sharedMem(), w.stream,
@@ -161,7 +169,8 @@ public final class GpuBench {
                 double softmaxMs = time(softmax, w, start, stop, iters);
                 double copyMs = time(copy, w, start, stop, iters);
                 double softmaxBytes = rows * (double) nk * (4 + pType.bytes());
-                return new double[] {softmaxBytes / softmaxMs / 1e6, 2.0 * copyBytes / copyMs / 1e6};
+                return new double[] {softmaxBytes / softmaxMs / 1e6, 2.0 * copyBytes / copyMs / 1e6,
+                    l.split() ? 2 : l.cached() ? 3 : 1};
             } finally {
                 w.sync();
                 rt.allocator.release(cb);

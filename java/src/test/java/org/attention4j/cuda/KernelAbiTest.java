@@ -44,6 +44,7 @@ class KernelAbiTest {
         for (DType t : DType.values()) {
             String s = Kernels.suffix(t);
             check(entries, "a4j_softmax_" + s, KernelArgs.softmax(null, null, null, m));
+            check(entries, "a4j_softmax_cached_" + s, KernelArgs.softmax(null, null, null, m));
             check(entries, "a4j_softmax_split_finish_" + s, KernelArgs.splitFinish(null, null, null, null, 4, m));
             check(entries, "a4j_rope_" + s, KernelArgs.rope(null, 1, 1, 1, 2, 2, 0, null, 1f, 0, null, 0));
             if (t != DType.FP32) {
