@@ -176,7 +176,7 @@ public final class CudaAttention implements AutoCloseable {
                     weights == null ? null : Tensor.of(weights, p.batch(), p.heads(), p.nq(), p.nk()),
                     l == null ? null : Tensor.of(l, p.batch(), p.heads(), p.nq()), Backend.CUDA);
         } finally {
-            finish(w, run, healthy);
+            run.finish(healthy);
         }
     }
 
@@ -263,7 +263,7 @@ public final class CudaAttention implements AutoCloseable {
                 healthy = true;
                 return null;
             } finally {
-                finish(w, run, healthy);
+                run.finish(healthy);
             }
         });
     }
@@ -394,25 +394,6 @@ public final class CudaAttention implements AutoCloseable {
         if (t.dtype() != DType.FP32) {
             throw new IllegalArgumentException(name + " must be FP32, got " + t.dtype());
         }
-    }
-
-    /** Ends a call: waits for the stream, gives back its blocks and its worker (a broken one is dropped). */
-    private void finish(Worker w, AttentionRun run, boolean healthy) {
-        boolean idle = healthy;
-        if (!healthy) {
-            try {
-                w.sync();
-                idle = true;
-            } catch (CudaException e) {
-                LOG.warn("CUDA stream failed after an error; dropping its worker: {}", e.getMessage());
-            }
-        }
-        if (idle) {
-            run.close();
-            rt.workers.giveBack(w);
-        }
-        // A stream that cannot be synchronised may still use the blocks: they are not reused (a bounded leak
-        // after a device fault, which usually leaves the context unusable anyway).
     }
 
     private interface Call<T> {

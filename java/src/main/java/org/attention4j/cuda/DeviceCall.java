@@ -36,6 +36,18 @@ abstract class DeviceCall implements AutoCloseable {
         return d;
     }
 
+    /**
+     * Ends the call, in a finally block: after success gives back its blocks and its worker; after a failure
+     * ({@code healthy} false) only once the stream synchronises. A stream that cannot may still use the blocks, so
+     * neither they nor the worker are reused (a bounded leak after a device fault, which usually leaves the
+     * context unusable anyway).
+     */
+    final void finish(boolean healthy) {
+        if (rt.workers.release(worker, healthy)) {
+            close();
+        }
+    }
+
     /** Gives back every block this call took; the stream must be idle. */
     @Override
     public final void close() {

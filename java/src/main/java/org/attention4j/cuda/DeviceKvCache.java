@@ -80,7 +80,7 @@ public final class DeviceKvCache extends KvCache {
             if (!healthy) {
                 rotValid = false;
             }
-            FlashCalls.finish(rt, w, run, healthy);
+            run.finish(healthy);
         }
     }
 
@@ -120,7 +120,7 @@ public final class DeviceKvCache extends KvCache {
                 if (!healthy) {
                     rotValid = false;
                 }
-                FlashCalls.finish(rt, w, run, healthy);
+                run.finish(healthy);
             }
             commit(c);
         }

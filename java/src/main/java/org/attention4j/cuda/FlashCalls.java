@@ -92,7 +92,7 @@ final class FlashCalls {
                         wt == null ? null : Tensor.of(wt, p.batch(), p.heads(), p.nq(), p.nk()),
                         l == null ? null : Tensor.of(l, p.batch(), p.heads(), p.nq()), Backend.CUDA);
             } finally {
-                finish(rt, w, run, healthy);
+                run.finish(healthy);
             }
         });
     }
@@ -122,7 +122,7 @@ final class FlashCalls {
                 healthy = true;
                 return null;
             } finally {
-                finish(rt, w, run, healthy);
+                run.finish(healthy);
             }
         });
     }
@@ -161,7 +161,7 @@ final class FlashCalls {
                 return new AttentionResult(Tensor.of(out, vp.totalQ(), vp.heads(), vp.dim()), null,
                         lse == null ? null : Tensor.of(lse, vp.totalQ(), vp.heads()), Backend.CUDA);
             } finally {
-                finish(rt, w, run, healthy);
+                run.finish(healthy);
             }
         });
     }
@@ -213,7 +213,7 @@ final class FlashCalls {
                     if (!healthy) {
                         cache.rotatedKeysLost();
                     }
-                    finish(rt, w, run, healthy);
+                    run.finish(healthy);
                 }
             });
         }
@@ -244,7 +244,7 @@ final class FlashCalls {
                     if (!healthy) {
                         cache.rotatedKeysLost();
                     }
-                    finish(rt, w, run, healthy);
+                    run.finish(healthy);
                 }
             });
         }
@@ -336,18 +336,13 @@ final class FlashCalls {
         }
         requireKernels("the device merge");
         long r = rows;
-        guarded("merge of " + shards + " shards x " + rows + " rows", () -> {
-            Worker w = rt.workers.borrow();
-            try {
-                FlashLaunch l = FlashLaunch.merge(out.dtype(), r);
-                KernelArgs a = FlashKernelArgs.merge(partO.pointer(), partLse.pointer(), out.pointer(),
-                        lse == null ? null : lse.pointer(), r, shards, dv);
-                JCudaDriver.cuLaunchKernel(rt.flash.function(l), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1,
-                        l.sharedMem(), w.stream, jcuda.Pointer.to(a.values()), null);
-                w.sync();
-            } finally {
-                rt.workers.giveBack(w);
-            }
+        rt.workers.call("fused attention (merge of " + shards + " shards x " + rows + " rows)", w -> {
+            FlashLaunch l = FlashLaunch.merge(out.dtype(), r);
+            KernelArgs a = FlashKernelArgs.merge(partO.pointer(), partLse.pointer(), out.pointer(),
+                    lse == null ? null : lse.pointer(), r, shards, dv);
+            JCudaDriver.cuLaunchKernel(rt.flash.function(l), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1,
+                    l.sharedMem(), w.stream, jcuda.Pointer.to(a.values()), null);
+            w.sync();
             return null;
         });
     }
@@ -385,8 +380,7 @@ final class FlashCalls {
                     throw new IllegalArgumentException("outputs[" + s + "] or logSumExps[" + s + "] is closed");
                 }
             }
-            Worker w = rt.workers.borrow();
-            try {
+            rt.workers.call("fused attention (stacking " + outputs.size() + " partials)", w -> {
                 for (int s = 0; s < outputs.size(); s++) {
                     DeviceTensor o = outputs.get(s);
                     DeviceTensor l = lses.get(s);
@@ -396,9 +390,8 @@ final class FlashCalls {
                             l.byteSize(), w.stream);
                 }
                 w.sync();
-            } finally {
-                rt.workers.giveBack(w);
-            }
+                return null;
+            });
             merge(po, pl, out, lse);
         }
     }
@@ -424,29 +417,15 @@ final class FlashCalls {
         return a;
     }
 
-    /** Turns a CUDA failure into an {@link AttentionException} naming the call. */
+    /**
+     * Turns a CUDA failure into an {@link AttentionException} naming the call (device out of memory into its
+     * {@link org.attention4j.AttentionOutOfMemoryException} subclass).
+     */
     private static <T> T guarded(String what, Supplier<T> call) {
         try {
             return call.get();
         } catch (CudaException e) {
-            throw new AttentionException("CUDA failure in fused attention (" + what + "): " + e.getMessage(), e);
-        }
-    }
-
-    /** Ends a call: gives back its blocks and its worker once the stream is idle (a broken worker is dropped). */
-    static void finish(CudaRuntime rt, Worker w, FlashRun run, boolean healthy) {
-        boolean idle = healthy;
-        if (!healthy) {
-            try {
-                w.sync();
-                idle = true;
-            } catch (CudaException e) {
-                LOG.warn("CUDA stream failed after an error; dropping its worker: {}", e.getMessage());
-            }
-        }
-        if (idle) {
-            run.close();
-            rt.workers.giveBack(w);
+            throw CudaErrors.translate("fused attention (" + what + ")", e);
         }
     }
 }

@@ -12,6 +12,7 @@ import jcuda.driver.JCudaDriver;
  * context current in the calling thread, since CUDA contexts are per thread.
  */
 final class WorkerPool {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerPool.class);
     private final CUcontext context;
     private final long stagingLimit;
     private final ConcurrentLinkedQueue<Worker> idle = new ConcurrentLinkedQueue<>();
@@ -54,19 +55,28 @@ final class WorkerPool {
         } catch (jcuda.CudaException e) {
             throw CudaErrors.translate(what, e);
         } finally {
-            boolean idle = healthy;
-            if (!healthy) {
-                try {
-                    w.sync();
-                    idle = true;
-                } catch (jcuda.CudaException e) {
-                    // A stream that cannot synchronise is not reused; the error above is the one reported.
-                }
-            }
-            if (idle) {
-                giveBack(w);
+            release(w, healthy);
+        }
+    }
+
+    /**
+     * Ends a worker's call: the worker goes back at once when the call succeeded (its stream idle); after a
+     * failure only if its stream still synchronises, else it is dropped (with one log line; the call's own error
+     * is the one reported).
+     *
+     * @return whether the stream is idle (the call's scratch may then be reused)
+     */
+    boolean release(Worker w, boolean healthy) {
+        if (!healthy) {
+            try {
+                w.sync();
+            } catch (jcuda.CudaException e) {
+                LOG.warn("CUDA stream failed after an error; dropping its worker: {}", e.getMessage());
+                return false;
             }
         }
+        giveBack(w);
+        return true;
     }
 
     /** Returns a worker whose stream has no pending work. */
