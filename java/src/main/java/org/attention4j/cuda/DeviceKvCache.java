@@ -65,13 +65,20 @@ public final class DeviceKvCache extends KvCache {
 
     @Override
     protected void store(Tensor kNew, Tensor vNew, int[] counts, int[] at) {
+        appendCall(run -> runAppend(run, run.upload(kNew.data(), type), run.upload(vNew.data(), type), kNew.dim(2),
+                counts, at));
+    }
+
+    /**
+     * One append as one device call: {@code body} queues it on the call's stream, which is then synchronised;
+     * a failure leaves the rotated-key cache invalid and reaches the caller as an AttentionException.
+     */
+    private void appendCall(java.util.function.Consumer<FlashRun> body) {
         Worker w = rt.workers.borrow();
         FlashRun run = new FlashRun(rt, w);
         boolean healthy = false;
         try {
-            CUdeviceptr k = run.upload(kNew.data(), type);
-            CUdeviceptr v = run.upload(vNew.data(), type);
-            runAppend(run, k, v, kNew.dim(2), counts, at);
+            body.accept(run);
             w.sync();
             healthy = true;
         } catch (jcuda.CudaException e) {
@@ -107,21 +114,8 @@ public final class DeviceKvCache extends KvCache {
         }
         synchronized (this) {
             int[] c = checkAppend(kNew.shape(), vNew.shape(), counts);
-            Worker w = rt.workers.borrow();
-            FlashRun run = new FlashRun(rt, w);
-            boolean healthy = false;
-            try {
-                runAppend(run, kNew.pointer(), vNew.pointer(), kNew.dim(2), c, lengths());
-                w.sync();
-                healthy = true;
-            } catch (jcuda.CudaException e) {
-                throw CudaErrors.translate("an append to " + this, e);
-            } finally {
-                if (!healthy) {
-                    rotValid = false;
-                }
-                run.finish(healthy);
-            }
+            int[] at = lengths();
+            appendCall(run -> runAppend(run, kNew.pointer(), vNew.pointer(), kNew.dim(2), c, at));
             commit(c);
         }
     }

@@ -232,25 +232,20 @@ public final class Npy {
 
     /** A shape as Python writes the tuple: {@code ()}, {@code (3,)}, {@code (2, 3)}. */
     static String shapeLiteral(int[] shape) {
-        if (shape.length == 1) {
-            return "(" + shape[0] + ",)";
-        }
-        StringBuilder sb = new StringBuilder("(");
+        long[] wide = new long[shape.length];
         for (int i = 0; i < shape.length; i++) {
-            sb.append(i == 0 ? "" : ", ").append(shape[i]);
+            wide[i] = shape[i];
         }
-        return sb.append(')').toString();
+        return shapeLiteral(wide);
     }
 
     private static String shapeLiteral(long[] shape) {
-        if (shape.length == 1) {
-            return "(" + shape[0] + ",)";
-        }
-        StringBuilder sb = new StringBuilder("(");
+        // Read shapes may exceed int (refused later, with this text in the message).
+        String[] parts = new String[shape.length];
         for (int i = 0; i < shape.length; i++) {
-            sb.append(i == 0 ? "" : ", ").append(shape[i]);
+            parts[i] = Long.toString(shape[i]);
         }
-        return sb.append(')').toString();
+        return shape.length == 1 ? "(" + parts[0] + ",)" : "(" + String.join(", ", parts) + ")";
     }
 
     private static NpyArray read(FileChannel ch, Path file) throws IOException {

@@ -60,12 +60,7 @@ public final class RmsNorm implements Norm {
 
     @Override
     public Tensor forward(AttentionEngine engine, Tensor x) {
-        Shapes.requireLastDim(x, "x", dim);
-        float[] in = x.data();
-        float[] out = new float[in.length];
-        int rows = in.length / dim;
-        Shapes.forEachRow(engine, rows, in.length, PARALLEL_THRESHOLD, r -> row(in, out, r));
-        return Tensor.of(out, x.shape());
+        return Shapes.mapRows(engine, x, dim, PARALLEL_THRESHOLD, this::row);
     }
 
     private void row(float[] in, float[] out, int r) {

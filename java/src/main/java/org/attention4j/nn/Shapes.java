@@ -66,4 +66,23 @@ final class Shapes {
             }
         }
     }
+
+    /** One row of a row-wise layer: row {@code r} of {@code in} (rows of the layer's dim) into {@code out}. */
+    interface RowOp {
+        void apply(float[] in, float[] out, int r);
+    }
+
+    /**
+     * A new tensor of {@code x}'s shape, row by row ({@link #forEachRow}, one unit of work per element): the
+     * forward pass of the normalisation layers.
+     *
+     * @throws IllegalArgumentException when the last dimension of {@code x} is not {@code dim}
+     */
+    static Tensor mapRows(AttentionEngine engine, Tensor x, int dim, long threshold, RowOp op) {
+        requireLastDim(x, "x", dim);
+        float[] in = x.data();
+        float[] out = new float[in.length];
+        forEachRow(engine, in.length / dim, in.length, threshold, r -> op.apply(in, out, r));
+        return Tensor.of(out, x.shape());
+    }
 }
