@@ -301,8 +301,8 @@ final class VectorTileOps extends TileOps {
 
     /**
      * One method for both steps, on purpose: its body is over C2's {@code FreqInlineSize} (325 bytecodes), so it is
-     * compiled on its own rather than inlined into {@code QueryTile.keyTiles}, where its exponential loop ran at
-     * half the speed (bench/cpu_profile.sh's short-key shape, docs/benchmarks/cpu_inlining.txt).
+     * compiled on its own rather than inlined into {@code QueryTile.keyTiles}, where its exponential loop ran
+     * slower (docs/DESIGN.md; whole calls before and after: docs/benchmarks/cpu_inlining.txt).
      */
     @Override
     void rescaleAndExp(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
