@@ -2,18 +2,18 @@ package org.attention4j.cuda;
 
 import java.util.Arrays;
 
-import org.attention4j.Alibi;
 import org.attention4j.AttentionMask;
 import org.attention4j.AttentionOptions;
 import org.attention4j.Rope;
 import org.attention4j.Tensor;
 import org.attention4j.spi.AttentionProblem;
+import org.attention4j.spi.ProblemShape;
 
 /**
  * One validated call as the CUDA path needs it: dimensions and options resolved, with no reference to where the
  * data lives. Built from an {@link AttentionProblem} (host tensors, validated by the engine) or from the shapes of
- * {@link DeviceTensor}s, which {@link #of(int[], int[], int[], AttentionOptions)} checks with the same rules and
- * messages as {@link AttentionProblem}.
+ * {@link DeviceTensor}s, which {@link #of(int[], int[], int[], AttentionOptions)} checks with the rules and
+ * messages of {@link AttentionProblem} (both through {@link ProblemShape}).
  *
  * @param batch          B
  * @param heads          Hq
@@ -92,86 +92,19 @@ record DeviceProblem(int batch, int heads, int kvHeads, int nq, int nk, int dim,
             throw new IllegalArgumentException(NO_START_POSITIONS);
         }
         String shapes = "(q " + Arrays.toString(q) + ", k " + Arrays.toString(k) + ", v " + Arrays.toString(v) + ")";
-        rank(q, "q", "[B, Hq, Nq, D]");
-        rank(k, "k", "[B, Hkv, Nk, D]");
-        rank(v, "v", "[B, Hkv, Nk, Dv]");
-        int b = q[0], hq = q[1], nq = q[2], d = q[3], hkv = k[1], nk = k[2], dv = v[3];
-        if (k[0] != b || v[0] != b) {
-            throw new IllegalArgumentException("batch B differs between q, k and v " + shapes);
-        }
-        if (k[3] != d) {
-            throw new IllegalArgumentException("head dim D of k (" + k[3] + ") differs from q's (" + d + ") " + shapes);
-        }
-        if (v[1] != hkv || v[2] != nk) {
-            throw new IllegalArgumentException("v must have k's heads and length [B, Hkv, Nk, Dv] " + shapes);
-        }
-        if (hq < 1 || hkv < 1) {
-            throw new IllegalArgumentException("head counts must be >= 1 " + shapes);
-        }
-        if (hq % hkv != 0) {
-            throw new IllegalArgumentException("query heads Hq=" + hq + " are not a multiple of key/value heads Hkv="
-                    + hkv + " " + shapes);
-        }
-        if (b < 1 || nq < 1 || nk < 1 || d < 1 || dv < 1) {
+        // The host calls' rules, then what only the device limits.
+        ProblemShape s = ProblemShape.of(q, k, v, o, shapes);
+        if (s.batch() < 1 || s.nq() < 1 || s.nk() < 1 || s.dim() < 1 || s.valueDim() < 1) {
             throw new IllegalArgumentException("B, Nq, Nk, D and Dv must be >= 1 on the device " + shapes);
         }
-        double scale = o.scale() != null ? o.scale() : 1.0 / Math.sqrt(d);
-        int[] lengths = o.kvLengths();
-        if (lengths != null) {
-            if (lengths.length != b) {
-                throw new IllegalArgumentException("kvLengths has " + lengths.length + " entries but the batch B=" + b
-                        + " " + shapes);
-            }
-            for (int i = 0; i < b; i++) {
-                if (lengths[i] < 0 || lengths[i] > nk) {
-                    throw new IllegalArgumentException("kvLengths[" + i + "]=" + lengths[i] + " is outside [0, Nk="
-                            + nk + "] " + shapes);
-                }
-            }
-        }
-        AttentionMask mask = o.mask();
-        long[] strides = mask == null ? null : mask.broadcastStrides(b, hq, nq, nk);
-        float[] slopes = null;
-        if (o.alibi()) {
-            slopes = o.alibiSlopes();
-            if (slopes == null) {
-                slopes = Alibi.slopes(hq);
-            } else if (slopes.length != hq) {
-                throw new IllegalArgumentException("alibiSlopes has " + slopes.length + " entries but there are Hq="
-                        + hq + " query heads " + shapes);
-            }
-        }
-        Rope rope = o.rope();
-        int[] qp = null;
-        int[] kp = null;
-        if (rope != null) {
-            if (d % 2 != 0) {
-                throw new IllegalArgumentException("rope needs an even head dim D, got D=" + d + " " + shapes);
-            }
-            qp = positions(rope.queryPositions(), b, nq, "rope queryPositions", shapes);
-            kp = positions(rope.keyPositions(), b, nk, "rope keyPositions", shapes);
-        }
-        if (o.returnWeights() && (long) b * hq * nq * nk > Tensor.MAX_ELEMENTS) {
+        if (o.returnWeights() && (long) s.batch() * s.heads() * s.nq() * s.nk() > Tensor.MAX_ELEMENTS) {
             throw new IllegalArgumentException("weights [B, Hq, Nq, Nk] would have more elements than a Java array "
                     + "holds; ask without weights " + shapes);
         }
-        return new DeviceProblem(b, hq, hkv, nq, nk, d, dv, scale, o.causal().ordinal(), o.windowLeft(),
-                o.windowRight(), lengths, mask, strides, slopes, rope, qp, kp, null, o.returnWeights(), o.returnLse());
-    }
-
-    private static int[] positions(int[] pos, int b, int n, String what, String shapes) {
-        if (pos != null && pos.length != n && pos.length != (long) b * n) {
-            throw new IllegalArgumentException(what + " has " + pos.length + " entries; expected N=" + n
-                    + " (shared) or B*N=" + ((long) b * n) + " " + shapes);
-        }
-        return pos;
-    }
-
-    private static void rank(int[] shape, String name, String expected) {
-        if (shape.length != 4) {
-            throw new IllegalArgumentException(name + " must have rank 4 " + expected + ", got shape "
-                    + Arrays.toString(shape));
-        }
+        return new DeviceProblem(s.batch(), s.heads(), s.kvHeads(), s.nq(), s.nk(), s.dim(), s.valueDim(), s.scale(),
+                o.causal().ordinal(), o.windowLeft(), o.windowRight(), s.kvLengths(), o.mask(), s.maskStrides(),
+                s.alibiSlopes(), o.rope(), s.queryPositions(), s.keyPositions(), null, o.returnWeights(),
+                o.returnLse());
     }
 
     /** The shape of the output {@code [B, Hq, Nq, Dv]}. */

@@ -2,7 +2,6 @@ package org.attention4j.spi;
 
 import java.util.Objects;
 
-import org.attention4j.Alibi;
 import org.attention4j.AttentionMask;
 import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
@@ -50,74 +49,26 @@ public final class AttentionProblem {
         this.v = v;
         this.options = options;
         this.into = null;
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(k, "k");
+        Objects.requireNonNull(v, "v");
         String shapes = "(q " + q + ", k " + k + ", v " + v + ")";
-        requireRank(q, "q", "[B, Hq, Nq, D]");
-        requireRank(k, "k", "[B, Hkv, Nk, D]");
-        requireRank(v, "v", "[B, Hkv, Nk, Dv]");
-        batch = q.dim(0);
-        heads = q.dim(1);
-        nq = q.dim(2);
-        dim = q.dim(3);
-        kvHeads = k.dim(1);
-        nk = k.dim(2);
-        valueDim = v.dim(3);
-        if (k.dim(0) != batch || v.dim(0) != batch) {
-            throw new IllegalArgumentException("batch B differs between q, k and v " + shapes);
-        }
-        if (k.dim(3) != dim) {
-            throw new IllegalArgumentException("head dim D of k (" + k.dim(3) + ") differs from q's (" + dim + ") "
-                    + shapes);
-        }
-        if (v.dim(1) != kvHeads || v.dim(2) != nk) {
-            throw new IllegalArgumentException("v must have k's heads and length [B, Hkv, Nk, Dv] " + shapes);
-        }
-        ProblemRules.heads(heads, kvHeads, dim, shapes);
-        if (options.scale() != null) {
-            scale = options.scale();
-        } else {
-            scale = 1.0 / Math.sqrt(dim);
-        }
-        if (!Double.isFinite(scale)) {
-            throw new IllegalArgumentException("scale must be finite, got " + scale);
-        }
-
-        int[] lengths = options.kvLengths();
-        if (lengths != null) {
-            if (lengths.length != batch) {
-                throw new IllegalArgumentException("kvLengths has " + lengths.length + " entries but the batch B="
-                        + batch + " " + shapes);
-            }
-            for (int b = 0; b < batch; b++) {
-                if (lengths[b] < 0 || lengths[b] > nk) {
-                    throw new IllegalArgumentException("kvLengths[" + b + "]=" + lengths[b] + " is outside [0, Nk="
-                            + nk + "] " + shapes);
-                }
-            }
-        }
-        kvLengths = lengths;
-
-        AttentionMask mask = options.mask();
-        maskStrides = mask == null ? null : mask.broadcastStrides(batch, heads, nq, nk);
-
-        alibiSlopes = ProblemRules.alibiSlopes(options, heads, shapes);
-
-        ProblemRules.ropeDim(options, dim, shapes);
-        Rope rope = options.rope();
-        if (rope != null) {
-            queryPositions = checkPositions(rope.queryPositions(), nq, "rope queryPositions", shapes);
-            keyPositions = checkPositions(rope.keyPositions(), nk, "rope keyPositions", shapes);
-        } else {
-            queryPositions = null;
-            keyPositions = null;
-        }
-
-        if (options.hasStartPositions()) {
-            queryStarts = ProblemRules.starts(options.queryStarts(), batch, nq, "queryStarts", "B", shapes);
-            keyStarts = ProblemRules.starts(options.keyStarts(), batch, nk, "keyStarts", "B", shapes);
-        } else {
-            queryStarts = null;
-            keyStarts = null;
-        }
+        ProblemShape s = ProblemShape.of(q.shape(), k.shape(), v.shape(), options, shapes);
+        batch = s.batch();
+        heads = s.heads();
+        nq = s.nq();
+        dim = s.dim();
+        kvHeads = s.kvHeads();
+        nk = s.nk();
+        valueDim = s.valueDim();
+        scale = s.scale();
+        kvLengths = s.kvLengths();
+        maskStrides = s.maskStrides();
+        alibiSlopes = s.alibiSlopes();
+        queryPositions = s.queryPositions();
+        keyPositions = s.keyPositions();
+        queryStarts = s.queryStarts();
+        keyStarts = s.keyStarts();
 
         if (options.returnWeights()) {
             long n = (long) batch * heads * nq * nk;
@@ -130,25 +81,6 @@ public final class AttentionProblem {
         if (outN > Tensor.MAX_ELEMENTS) {
             throw new IllegalArgumentException("output [B, Hq, Nq, Dv] would have " + outN
                     + " elements, more than a Java array holds " + shapes);
-        }
-    }
-
-    private int[] checkPositions(int[] pos, int n, String what, String shapes) {
-        if (pos == null) {
-            return null;
-        }
-        if (pos.length != n && pos.length != (long) batch * n) {
-            throw new IllegalArgumentException(what + " has " + pos.length + " entries; expected N=" + n
-                    + " (shared) or B*N=" + ((long) batch * n) + " " + shapes);
-        }
-        return pos;
-    }
-
-    private static void requireRank(Tensor t, String name, String expected) {
-        Objects.requireNonNull(t, name);
-        if (t.rank() != 4) {
-            throw new IllegalArgumentException(name + " must have rank 4 " + expected + ", got shape "
-                    + Tensor.shapeString(t.shape()));
         }
     }
 

@@ -68,6 +68,26 @@ class DeviceProblemTest {
                 AttentionOptions.builder().rope(10000, RopeStyle.HALF).build()));
     }
 
+    @Test
+    void deviceShapesFollowTheHostRulesToTheLetter() {
+        // The same shapes and options refused on both sides with one message (they once drifted: the device side
+        // ignored RoPE's rotary dim), and accepted alike where partial rotary makes an odd head dim fine.
+        int[] q = {1, 4, 3, 6}, k = {1, 2, 5, 6}, v = {1, 2, 5, 3};
+        AttentionOptions tooWide = AttentionOptions.builder().rope(Rope.of(10000, RopeStyle.HALF).withRotaryDim(8))
+                .build();
+        IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                () -> DeviceProblem.of(q, k, v, tooWide));
+        IllegalArgumentException h = assertThrows(IllegalArgumentException.class,
+                () -> AttentionProblem.of(Tensor.zeros(q), Tensor.zeros(k), Tensor.zeros(v), tooWide));
+        assertTrue(d.getMessage().contains("rotaryDim must be at most the head dim"), d.getMessage());
+        assertEquals(h.getMessage().replace("Tensor", ""), d.getMessage());
+        AttentionOptions partial = AttentionOptions.builder().rope(Rope.of(10000, RopeStyle.HALF).withRotaryDim(4))
+                .build();
+        int[] q5 = {1, 4, 3, 5}, k5 = {1, 2, 5, 5};
+        assertEquals(5, DeviceProblem.of(q5, k5, v, partial).dim());
+        assertEquals(5, AttentionProblem.of(Tensor.zeros(q5), Tensor.zeros(k5), Tensor.zeros(v), partial).dim());
+    }
+
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
         assertTrue(x.getMessage().contains(part), x.getMessage());
