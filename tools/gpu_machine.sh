@@ -110,7 +110,7 @@ except Exception:
 PY
 }
 
-# AUTO's rule for dense fp32/tf32 calls (cuBLAS, not fused v1: FlashDispatch.decideDense), timed both ways.
+# AUTO's rule for dense fp32/tf32 calls (cuBLAS, not fused v1: PathChoice.decideDense), timed both ways.
 fp32_paths() {
     local c="1,8,2048,2048,64,1;4,16,1024,1024,128,0"
     for path in cublas fused; do

@@ -316,7 +316,7 @@ final class QueryTile {
     /** One key whose value row holds NaN or an infinity, into whichever accumulator the tile uses. */
     private static void accumulateNonFinite(Block blk, float[] p, float[] v, int vo, int n, int dv) {
         if (!blk.rowOut) {
-            Kernels.accumulateNonFinite(p, blk.raw, v, vo, blk.ot, n, dv);
+            TileLoops.accumulateNonFinite(p, blk.raw, v, vo, blk.ot, n, dv);
             return;
         }
         for (int r = 0; r < n; r++) {

@@ -3,7 +3,7 @@ package org.attention4j.cpu;
 import java.util.Arrays;
 
 /**
- * The portable kind of {@link TileOps}: {@link Kernels} and {@link FastExp}, plain Java loops over rows that
+ * The portable kind of {@link TileOps}: {@link TileLoops} and {@link FastExp}, plain Java loops over rows that
  * HotSpot's C2 vectorises by itself. Used when {@code jdk.incubator.vector} is not readable, or when
  * {@code attention4j.cpu.simd=scalar}.
  */
@@ -20,34 +20,34 @@ final class ScalarTileOps extends TileOps {
 
     @Override
     void scores(float[][] qt, float[] k, int[] ko, float[][] p, int cnt, int n, int d, int[] lo, int[] hi) {
-        Kernels.scores(qt, k, ko, p, cnt, n, d);
+        TileLoops.scores(qt, k, ko, p, cnt, n, d);
     }
 
     @Override
     void accumulate(float[][] p, int[] keys, int[] vo, int count, float[] v, float[][] ot, int n, int dv) {
-        Kernels.accumulate(p, keys, vo, count, v, ot, n, dv);
+        TileLoops.accumulate(p, keys, vo, count, v, ot, n, dv);
     }
 
     @Override
     void rowMax(float[][] p, int cnt, float[] tileMax, int n) {
         Arrays.fill(tileMax, 0, n, Float.NEGATIVE_INFINITY);
         for (int jj = 0; jj < cnt; jj++) {
-            Kernels.maxInto(tileMax, p[jj], n);
+            TileLoops.maxInto(tileMax, p[jj], n);
         }
     }
 
     @Override
     void rescaleAndExp(float[] m, float[] tileMax, float[] shift, float[] alpha, float[] scratch, float[] l,
             float[][] ot, int n, int dv, float[][] p, int cnt, int[] lo, int[] hi) {
-        Kernels.updateMax(m, tileMax, shift, alpha, n);
+        TileLoops.updateMax(m, tileMax, shift, alpha, n);
         FastExp.expShifted(alpha, scratch, n, 0f);
-        Kernels.multiplyInto(l, alpha, n);
+        TileLoops.multiplyInto(l, alpha, n);
         for (int c = 0; c < dv; c++) {
-            Kernels.multiplyInto(ot[c], alpha, n);
+            TileLoops.multiplyInto(ot[c], alpha, n);
         }
         for (int jj = 0; jj < cnt; jj++) {
             FastExp.expShifted(p[jj], shift, scratch, n);
-            Kernels.addInto(l, p[jj], n);
+            TileLoops.addInto(l, p[jj], n);
         }
     }
 
@@ -58,12 +58,12 @@ final class ScalarTileOps extends TileOps {
 
     @Override
     void multiplyInto(float[] x, float[] f, int n) {
-        Kernels.multiplyInto(x, f, n);
+        TileLoops.multiplyInto(x, f, n);
     }
 
     @Override
     void addInto(float[] l, float[] s, int n) {
-        Kernels.addInto(l, s, n);
+        TileLoops.addInto(l, s, n);
     }
 
     @Override

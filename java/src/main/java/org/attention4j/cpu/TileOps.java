@@ -3,7 +3,7 @@ package org.attention4j.cpu;
 /**
  * The inner loops of one query tile ({@link QueryTile}), in two kinds picked once per JVM by {@link SimdSupport}:
  * {@link VectorTileOps} (register-blocked micro-kernels on the Java Vector API, {@code jdk.incubator.vector}) and
- * {@link ScalarTileOps} (plain loops that C2's auto-vectoriser handles, {@link Kernels} and {@link FastExp}).
+ * {@link ScalarTileOps} (plain loops that C2's auto-vectoriser handles, {@link TileLoops} and {@link FastExp}).
  *
  * <p>Every operand is held transposed, one array per head-dim element, key or value element, indexed by the query
  * row: the queries {@code qt[c][r]}, the scores/probabilities {@code p[jj][r]}, the accumulator {@code ot[c][r]}.

@@ -53,14 +53,14 @@ public final class CudaAttention implements AutoCloseable {
     private final CudaRuntime rt;
     private final Precision precision;
     private final GemmPrecision gp;
-    private final FlashCalls flash;
+    private final FusedPath flash;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CudaAttention(CudaRuntime rt, Precision precision) {
         this.rt = rt;
         this.precision = precision;
         this.gp = GemmPrecision.of(precision);
-        this.flash = new FlashCalls(rt, gp.storage());
+        this.flash = new FusedPath(rt, gp.storage());
     }
 
     /**
@@ -134,7 +134,7 @@ public final class CudaAttention implements AutoCloseable {
                     r.weights().orElse(null), r.logSumExp().orElse(null), Backend.CUDA);
         }
         DeviceProblem p = DeviceProblem.of(problem);
-        FlashDispatch d = flash.dispatchHost(p);
+        PathChoice d = flash.dispatchHost(p);
         if (d.fused()) {
             return flash.host(problem, p, d.version());
         }
@@ -238,7 +238,7 @@ public final class CudaAttention implements AutoCloseable {
             requireShape(lse, "lse", new int[] {p.batch(), p.heads(), p.nq()});
             requireFp32(lse, "lse");
         }
-        FlashDispatch d = flash.dispatch(p);
+        PathChoice d = flash.dispatch(p);
         if (d.fused()) {
             flash.device(p, d.version(), q, k, v, output, weights, lse);
             return;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class ThreadCacheReviewTest {
 
     private static final Class<?>[] ENGINE_CLASSES = {TiledCpuBackend.class, QueryTile.class, CallState.class,
-        KvLayout.class, RopeTable.class, Kernels.class, FastExp.class, BlockSlot.class, TileOps.class,
+        KvLayout.class, RopeTable.class, TileLoops.class, FastExp.class, BlockSlot.class, TileOps.class,
         ScalarTileOps.class, SimdSupport.class};
 
     @Test

@@ -187,7 +187,7 @@ class FlashProgramTest {
                 o.causal().rope(10000, RopeStyle.INTERLEAVED).window(3, -1);
         }
         VarlenProblem vp = VarlenProblem.of(q, k, v, cuQ, cuK, o.build());
-        FlashProgram prog = FlashProgram.varlen(FlashCalls.varlenShape(vp), st, version, false, DType.FP32, true);
+        FlashProgram prog = FlashProgram.varlen(FusedPath.varlenShape(vp), st, version, false, DType.FP32, true);
         Map<Buf, float[]> given = new EnumMap<>(Buf.class);
         given.put(Buf.Q, q.data());
         given.put(Buf.K, k.data());
@@ -247,7 +247,7 @@ class FlashProgramTest {
                 o.causal().window(40, -1).scale(0.2);
         }
         DecodeProblem dp = DecodeProblem.of(q, cache, o.build());
-        FlashProgram.Decode shape = FlashCalls.decodeShape(dp, hkv, cap);
+        FlashProgram.Decode shape = FusedPath.decodeShape(dp, hkv, cap);
         FlashProgram prog = FlashProgram.decode(shape, st, false, DType.FP32, true, sms, false);
         FlashProgram.DecodeSplit split = (FlashProgram.DecodeSplit) prog.commands().stream()
                 .filter(c -> c instanceof FlashProgram.DecodeSplit).findFirst().orElseThrow();
@@ -276,7 +276,7 @@ class FlashProgramTest {
     }
 
     /**
-     * The device cache's life with RoPE, as {@link DeviceKvCache} and {@link FlashCalls} drive the programs:
+     * The device cache's life with RoPE, as {@link DeviceKvCache} and {@link FusedPath} drive the programs:
      * appends before any RoPE step write the cache only; the first RoPE step rebuilds the rotated keys; later
      * appends extend them and later steps read them as they are; a step with another RoPE base rebuilds them.
      * Every step must equal the reference over a host mirror of the cache.
@@ -322,7 +322,7 @@ class FlashProgramTest {
             Tensor q = CudaBackendGpuTest.rounded(rnd, prec, b, hq, nq, d);
             DecodeProblem dp = DecodeProblem.of(q, mirror, AttentionOptions.builder().causal().rope(rope)
                     .returnLse(true).build());
-            FlashProgram dec = FlashProgram.decode(FlashCalls.decodeShape(dp, hkv, cap), st, false, DType.FP32, true,
+            FlashProgram dec = FlashProgram.decode(FusedPath.decodeShape(dp, hkv, cap), st, false, DType.FP32, true,
                     8, valid);
             assertEquals(valid, dec.commands().stream().noneMatch(c -> c instanceof FlashProgram.Copy
                             && ((FlashProgram.Copy) c).dst() == Buf.K_ROT),

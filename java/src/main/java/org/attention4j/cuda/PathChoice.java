@@ -19,7 +19,7 @@ package org.attention4j.cuda;
  * @param version 1 or 2 when fused, 0 otherwise
  * @param reason  why, in words (for logs and errors)
  */
-record FlashDispatch(boolean fused, int version, String reason) {
+record PathChoice(boolean fused, int version, String reason) {
 
     /**
      * Decides one call.
@@ -33,22 +33,22 @@ record FlashDispatch(boolean fused, int version, String reason) {
      * @param setting       the path setting
      * @throws IllegalArgumentException when {@link CudaPath#FUSED} is forced on a call the fused kernels cannot take
      */
-    static FlashDispatch decideDense(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
+    static PathChoice decideDense(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
                                      boolean kernelsLoaded, CudaPath setting) {
-        FlashDispatch d = decide(hasMask, dim, valueDim, storage, ccMajor, kernelsLoaded, setting);
+        PathChoice d = decide(hasMask, dim, valueDim, storage, ccMajor, kernelsLoaded, setting);
         if (d.fused() && setting == CudaPath.AUTO && storage == DType.FP32) {
-            return new FlashDispatch(false, 0, "auto: fp32/tf32 storage takes the cuBLAS path (SGEMM or TF32 GEMMs "
+            return new PathChoice(false, 0, "auto: fp32/tf32 storage takes the cuBLAS path (SGEMM or TF32 GEMMs "
                     + "beat fused v1's CUDA-core math); " + CudaPath.PROPERTY + "=fused forces the fused kernel");
         }
         return d;
     }
 
     /** As {@link #decideDense} without its fp32 rule: the choice for packed sequences. */
-    static FlashDispatch decide(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
+    static PathChoice decide(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
                                 boolean kernelsLoaded, CudaPath setting) {
         String no = null;
         if (setting == CudaPath.CUBLAS) {
-            return new FlashDispatch(false, 0, CudaPath.PROPERTY + "=cublas");
+            return new PathChoice(false, 0, CudaPath.PROPERTY + "=cublas");
         }
         if (!kernelsLoaded) {
             no = "the kernels were built without the fused attention kernels";
@@ -63,10 +63,10 @@ record FlashDispatch(boolean fused, int version, String reason) {
             if (setting == CudaPath.FUSED) {
                 throw new IllegalArgumentException(CudaPath.PROPERTY + "=fused, but this call cannot run fused: " + no);
             }
-            return new FlashDispatch(false, 0, no);
+            return new PathChoice(false, 0, no);
         }
         boolean v2 = storage != DType.FP32 && ccMajor >= 8;
-        return new FlashDispatch(true, v2 ? 2 : 1, v2 ? "fused v2 (tensor cores, " + storage + ")"
+        return new PathChoice(true, v2 ? 2 : 1, v2 ? "fused v2 (tensor cores, " + storage + ")"
                 : "fused v1 (" + storage + (storage != DType.FP32 ? " on compute capability " + ccMajor : "") + ")");
     }
 }

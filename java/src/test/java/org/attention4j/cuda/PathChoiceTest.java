@@ -8,44 +8,44 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /** The dispatch rule between the fused kernels and the cuBLAS path, and the path setting. */
-class FlashDispatchTest {
+class PathChoiceTest {
 
     @Test
     void autoTakesTheFusedPathWheneverItCan() {
-        FlashDispatch d = FlashDispatch.decide(false, 128, 128, DType.FP16, 9, true, CudaPath.AUTO);
+        PathChoice d = PathChoice.decide(false, 128, 128, DType.FP16, 9, true, CudaPath.AUTO);
         assertTrue(d.fused());
         assertEquals(2, d.version());
-        assertEquals(2, FlashDispatch.decide(false, 59, 59, DType.BF16, 8, true, CudaPath.AUTO).version());
+        assertEquals(2, PathChoice.decide(false, 59, 59, DType.BF16, 8, true, CudaPath.AUTO).version());
         // Dense fp32 storage under AUTO: the cuBLAS path; forced fused, or packed sequences: version 1.
-        assertCublas(FlashDispatch.decideDense(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO), "fp32/tf32");
-        assertEquals(1, FlashDispatch.decideDense(false, 64, 64, DType.FP32, 9, true, CudaPath.FUSED).version());
-        assertEquals(2, FlashDispatch.decideDense(false, 64, 64, DType.FP16, 9, true, CudaPath.AUTO).version());
-        assertEquals(1, FlashDispatch.decideDense(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
+        assertCublas(PathChoice.decideDense(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO), "fp32/tf32");
+        assertEquals(1, PathChoice.decideDense(false, 64, 64, DType.FP32, 9, true, CudaPath.FUSED).version());
+        assertEquals(2, PathChoice.decideDense(false, 64, 64, DType.FP16, 9, true, CudaPath.AUTO).version());
+        assertEquals(1, PathChoice.decideDense(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
         // fp32 storage (FP32 and TF32 precisions) and pre-Ampere GPUs: version 1.
-        assertEquals(1, FlashDispatch.decide(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO).version());
-        assertEquals(1, FlashDispatch.decide(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
-        assertEquals(1, FlashDispatch.decide(false, 1, 1, DType.FP32, 9, true, CudaPath.AUTO).version());
-        assertTrue(FlashDispatch.decide(false, 256, 256, DType.FP16, 9, true, CudaPath.FUSED).fused());
+        assertEquals(1, PathChoice.decide(false, 64, 64, DType.FP32, 9, true, CudaPath.AUTO).version());
+        assertEquals(1, PathChoice.decide(false, 64, 64, DType.FP16, 7, true, CudaPath.AUTO).version());
+        assertEquals(1, PathChoice.decide(false, 1, 1, DType.FP32, 9, true, CudaPath.AUTO).version());
+        assertTrue(PathChoice.decide(false, 256, 256, DType.FP16, 9, true, CudaPath.FUSED).fused());
     }
 
     @Test
     void theCublasPathKeepsWhatTheKernelsCannotTake() {
-        assertCublas(FlashDispatch.decide(true, 64, 64, DType.FP16, 9, true, CudaPath.AUTO), "mask");
-        assertCublas(FlashDispatch.decide(false, 64, 32, DType.FP16, 9, true, CudaPath.AUTO), "Dv == D");
-        assertCublas(FlashDispatch.decide(false, 257, 257, DType.FP32, 9, true, CudaPath.AUTO), "D <= 256");
-        assertCublas(FlashDispatch.decide(false, 64, 64, DType.FP16, 9, false, CudaPath.AUTO), "without the fused");
-        assertCublas(FlashDispatch.decide(false, 64, 64, DType.FP16, 9, true, CudaPath.CUBLAS), "cublas");
-        assertCublas(FlashDispatch.decide(true, 64, 64, DType.FP16, 9, false, CudaPath.CUBLAS), "cublas");
+        assertCublas(PathChoice.decide(true, 64, 64, DType.FP16, 9, true, CudaPath.AUTO), "mask");
+        assertCublas(PathChoice.decide(false, 64, 32, DType.FP16, 9, true, CudaPath.AUTO), "Dv == D");
+        assertCublas(PathChoice.decide(false, 257, 257, DType.FP32, 9, true, CudaPath.AUTO), "D <= 256");
+        assertCublas(PathChoice.decide(false, 64, 64, DType.FP16, 9, false, CudaPath.AUTO), "without the fused");
+        assertCublas(PathChoice.decide(false, 64, 64, DType.FP16, 9, true, CudaPath.CUBLAS), "cublas");
+        assertCublas(PathChoice.decide(true, 64, 64, DType.FP16, 9, false, CudaPath.CUBLAS), "cublas");
     }
 
     @Test
     void forcingFusedOnACallItCannotTakeNamesWhy() {
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
-                () -> FlashDispatch.decide(true, 64, 64, DType.FP16, 9, true, CudaPath.FUSED));
+                () -> PathChoice.decide(true, 64, 64, DType.FP16, 9, true, CudaPath.FUSED));
         assertTrue(x.getMessage().contains("attention4j.cuda.path=fused") && x.getMessage().contains("mask"),
                 x.getMessage());
         x = assertThrows(IllegalArgumentException.class,
-                () -> FlashDispatch.decide(false, 64, 48, DType.FP32, 9, true, CudaPath.FUSED));
+                () -> PathChoice.decide(false, 64, 48, DType.FP32, 9, true, CudaPath.FUSED));
         assertTrue(x.getMessage().contains("D=64 Dv=48"), x.getMessage());
     }
 
@@ -70,7 +70,7 @@ class FlashDispatchTest {
         }
     }
 
-    private static void assertCublas(FlashDispatch d, String reason) {
+    private static void assertCublas(PathChoice d, String reason) {
         assertFalse(d.fused(), d.toString());
         assertEquals(0, d.version());
         assertTrue(d.reason().contains(reason), d.reason());

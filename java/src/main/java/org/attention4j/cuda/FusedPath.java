@@ -30,20 +30,20 @@ import jcuda.driver.JCudaDriver;
  * The fused path of {@link CudaAttention}: dense calls, packed sequences, decode over a {@link DeviceKvCache} and
  * the device LSE merge, each as a {@link FlashProgram} run by a {@link FlashRun} on a borrowed worker.
  */
-final class FlashCalls {
-    private static final Logger LOG = LoggerFactory.getLogger(FlashCalls.class);
+final class FusedPath {
+    private static final Logger LOG = LoggerFactory.getLogger(FusedPath.class);
 
     private final CudaRuntime rt;
     private final DType storage;
 
-    FlashCalls(CudaRuntime rt, DType storage) {
+    FusedPath(CudaRuntime rt, DType storage) {
         this.rt = rt;
         this.storage = storage;
     }
 
     /** The path of a call on device tensors (or of any call, when weights are not asked for). */
-    FlashDispatch dispatch(DeviceProblem p) {
-        return FlashDispatch.decideDense(p.mask() != null, p.dim(), p.valueDim(), storage, rt.computeMajor,
+    PathChoice dispatch(DeviceProblem p) {
+        return PathChoice.decideDense(p.mask() != null, p.dim(), p.valueDim(), storage, rt.computeMajor,
                 rt.flash.present(), CudaPath.current());
     }
 
@@ -52,12 +52,12 @@ final class FlashCalls {
      * setting stay on the cuBLAS path, which computes them in chunks (the fused path holds them whole on the
      * device before the download).
      */
-    FlashDispatch dispatchHost(DeviceProblem p) {
-        FlashDispatch d = dispatch(p);
+    PathChoice dispatchHost(DeviceProblem p) {
+        PathChoice d = dispatch(p);
         long weightBytes = 4L * p.batch() * p.heads() * p.nq() * p.nk();
         if (d.fused() && p.returnWeights() && weightBytes > CudaSettings.workspaceBytes()
                 && CudaPath.current() == CudaPath.AUTO) {
-            return new FlashDispatch(false, 0, "weights of " + weightBytes + " bytes exceed the workspace");
+            return new PathChoice(false, 0, "weights of " + weightBytes + " bytes exceed the workspace");
         }
         return d;
     }
@@ -132,7 +132,7 @@ final class FlashCalls {
      * {@code fallback} (exact; also for empty batches and sequences without keys).
      */
     AttentionResult varlen(VarlenProblem vp, AttentionBackend fallback) {
-        FlashDispatch d = FlashDispatch.decide(false, vp.dim(), vp.valueDim(), storage, rt.computeMajor,
+        PathChoice d = PathChoice.decide(false, vp.dim(), vp.valueDim(), storage, rt.computeMajor,
                 rt.flash.present(), CudaPath.current());
         if (!d.fused() || vp.totalQ() == 0 || vp.maxNk() == 0) {
             LOG.debug("varlen per sequence: {}", d.fused() ? "no queries or no keys" : d.reason());

@@ -12,8 +12,8 @@ package org.attention4j.cpu;
  * rescale and {@code O += P V} are all element-wise over {@code r}, with K and V entries as scalar coefficients,
  * six at a time.
  */
-final class Kernels {
-    private Kernels() {
+final class TileLoops {
+    private TileLoops() {
     }
 
     /**
