@@ -25,7 +25,7 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * Attention on the GPU: cuBLAS strided-batched GEMMs for {@code S = Q.K^T} and {@code O = P.V} (grouped key/value
- * heads read in place, see {@link AttentionPlan}) around a fused mask-and-softmax kernel; the semantics are
+ * heads read in place, see {@link CublasPlan}) around a fused mask-and-softmax kernel; the semantics are
  * {@link org.attention4j.AttentionEngine}'s. Works on host tensors (uploaded, computed, downloaded) and on
  * {@link DeviceTensor}s that a service keeps on the GPU, without copies.
  *
@@ -143,7 +143,7 @@ public final class CudaAttention implements AutoCloseable {
 
     private AttentionResult hostCall(AttentionProblem problem, DeviceProblem p) {
         Worker w = rt.workers.borrow();
-        AttentionRun run = new AttentionRun(rt, w, gp, p);
+        CublasRun run = new CublasRun(rt, w, gp, p);
         boolean healthy = false;
         try {
             DType st = gp.storage();
@@ -160,7 +160,7 @@ public final class CudaAttention implements AutoCloseable {
                 }
             }
             float[] weights = p.returnWeights() ? new float[(int) (p.rows() * p.nk())] : null;
-            AttentionRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) ->
+            CublasRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) ->
                     rt.transfers.downloadFloats(w, prob, type, count, FloatBuffer.wrap(weights, (int) first,
                             (int) count));
             run.execute(q, k, v, true, out, DType.FP32, lse, sink);
@@ -245,10 +245,10 @@ public final class CudaAttention implements AutoCloseable {
         }
         withRetry(p, () -> {
             Worker w = rt.workers.borrow();
-            AttentionRun run = new AttentionRun(rt, w, gp, p);
+            CublasRun run = new CublasRun(rt, w, gp, p);
             boolean healthy = false;
             try {
-                AttentionRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) -> {
+                CublasRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) -> {
                     CUdeviceptr dst = weights.pointer().withByteOffset(4 * first);
                     if (type == DType.FP32) {
                         JCudaDriver.cuMemcpyDtoDAsync(dst, prob, 4 * count, w.stream);

@@ -9,7 +9,7 @@ import jcuda.driver.CUdeviceptr;
 /**
  * What every device call owns: the worker it runs on and the scratch blocks it takes from the caching allocator.
  * Every block is recorded and given back by {@link #close()}, which the caller runs in a finally block once the
- * stream is idle, so a failure part-way leaks nothing. The cuBLAS path ({@link AttentionRun}) and the fused path
+ * stream is idle, so a failure part-way leaks nothing. The cuBLAS path ({@link CublasRun}) and the fused path
  * ({@link FlashRun}) share this one ownership rule.
  */
 abstract class DeviceCall implements AutoCloseable {

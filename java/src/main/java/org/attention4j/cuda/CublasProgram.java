@@ -8,11 +8,11 @@ import java.util.Map;
 
 /**
  * One attention call as a list of device commands over named buffers: pure data, built from the problem and
- * the {@link AttentionPlan}, then either run on the GPU ({@link AttentionRun}) or, in tests, on CPU emulations
+ * the {@link CublasPlan}, then either run on the GPU ({@link CublasRun}) or, in tests, on CPU emulations
  * of cuBLAS and of the kernels. Every pointer offset, element type and launch parameter of a call is decided
  * here, so that what the GPU executes is what the CPU tests executed.
  */
-record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
+record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
 
     /** The buffers a call touches. */
     enum Buf {
@@ -71,7 +71,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
      * @param workspaceBytes the score workspace target
      * @param sms            the device's multiprocessors (softmax launch rule)
      */
-    static AttentionProgram of(DeviceProblem p, GemmPrecision gp, boolean qkAreScratch, DType outType,
+    static CublasProgram of(DeviceProblem p, GemmPrecision gp, boolean qkAreScratch, DType outType,
                                boolean lse, boolean weights, long workspaceBytes, int sms) {
         DType st = gp.storage();
         Map<Buf, Long> scratch = new EnumMap<>(Buf.class);
@@ -125,7 +125,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
             scratch.put(Buf.SLOPES, 4L * p.alibiSlopes().length);
         }
 
-        AttentionPlan plan = AttentionPlan.of(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(),
+        CublasPlan plan = CublasPlan.of(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(),
                 p.valueDim(), 1f, workspaceBytes / gp.workspaceBytesPerScore());
         long ws = plan.workspaceElements();
         scratch.put(Buf.S, ws * 4);
@@ -135,7 +135,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
             prob = Buf.P;
         }
         long partialBytes = 0;
-        for (AttentionPlan.Chunk c : plan.chunks()) {
+        for (CublasPlan.Chunk c : plan.chunks()) {
             long rows = (long) c.count() * p.nq();
             partialBytes = Math.max(partialBytes, SoftmaxLaunch.of(rows, p.nk(), sms).partialBytes(rows));
         }
@@ -143,7 +143,7 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
             scratch.put(Buf.PARTIAL, partialBytes);
         }
         long[] strides = p.maskStrides();
-        for (AttentionPlan.Chunk c : plan.chunks()) {
+        for (CublasPlan.Chunk c : plan.chunks()) {
             cmds.add(new Gemm(c.scores(), k, st, q, st, Buf.S, DType.FP32));
             long rows = (long) c.count() * p.nq();
             long mo = c.maskOffset(strides);
@@ -163,6 +163,6 @@ record AttentionProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                 cmds.add(new Weights(prob, st, c.f0() * per, c.count() * per));
             }
         }
-        return new AttentionProgram(scratch, List.copyOf(cmds));
+        return new CublasProgram(scratch, List.copyOf(cmds));
     }
 }

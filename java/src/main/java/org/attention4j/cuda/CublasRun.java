@@ -4,8 +4,8 @@ import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 
-import org.attention4j.cuda.AttentionProgram.Buf;
-import org.attention4j.cuda.AttentionProgram.Command;
+import org.attention4j.cuda.CublasProgram.Buf;
+import org.attention4j.cuda.CublasProgram.Command;
 
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
@@ -14,11 +14,11 @@ import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
 
 /**
- * One attention call on one worker: runs the call's {@link AttentionProgram} (RoPE, then per chunk the score GEMM,
+ * One attention call on one worker: runs the call's {@link CublasProgram} (RoPE, then per chunk the score GEMM,
  * the fused softmax and the value GEMM) on the worker's stream, mapping its named buffers to device memory; its
  * scratch is owned as {@link DeviceCall} says.
  */
-final class AttentionRun extends DeviceCall {
+final class CublasRun extends DeviceCall {
 
     /** Receives each chunk's probabilities {@code P} (the attention weights) while they are on the device. */
     interface WeightsSink {
@@ -36,14 +36,14 @@ final class AttentionRun extends DeviceCall {
     private final GemmPrecision gp;
     private final DeviceProblem p;
 
-    AttentionRun(CudaRuntime rt, Worker worker, GemmPrecision gp, DeviceProblem p) {
+    CublasRun(CudaRuntime rt, Worker worker, GemmPrecision gp, DeviceProblem p) {
         super(rt, worker);
         this.gp = gp;
         this.p = p;
     }
 
     /**
-     * Queues the whole computation: builds the {@link AttentionProgram}, allocates and fills its scratch buffers,
+     * Queues the whole computation: builds the {@link CublasProgram}, allocates and fills its scratch buffers,
      * and runs its commands on the worker's stream.
      *
      * @param q             Q in the storage type
@@ -56,7 +56,7 @@ final class AttentionRun extends DeviceCall {
      */
     void execute(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, boolean qkAreScratch, CUdeviceptr out, DType outType,
                  CUdeviceptr lse, WeightsSink weights) {
-        AttentionProgram prog = AttentionProgram.of(p, gp, qkAreScratch, outType, lse != null, weights != null,
+        CublasProgram prog = CublasProgram.of(p, gp, qkAreScratch, outType, lse != null, weights != null,
                 CudaSettings.workspaceBytes(), rt.multiprocessors);
         Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
         mem.put(Buf.Q, q);
@@ -104,21 +104,21 @@ final class AttentionRun extends DeviceCall {
     }
 
     private void run(Command c, Map<Buf, CUdeviceptr> mem, WeightsSink weights) {
-        if (c instanceof AttentionProgram.Copy) {
-            AttentionProgram.Copy x = (AttentionProgram.Copy) c;
+        if (c instanceof CublasProgram.Copy) {
+            CublasProgram.Copy x = (CublasProgram.Copy) c;
             JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
-        } else if (c instanceof AttentionProgram.Rope) {
-            AttentionProgram.Rope r = (AttentionProgram.Rope) c;
+        } else if (c instanceof CublasProgram.Rope) {
+            CublasProgram.Rope r = (CublasProgram.Rope) c;
             long pairs = (long) r.batch() * r.heads() * r.n() * (r.rotaryDim() / 2);
             Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256,
                     8 * (r.rotaryDim() / 2), worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(),
                             r.n(), r.dim(), r.rotaryDim(), r.style(), mem.get(r.freq()), r.factor(), r.posOffset(),
                             ptr(mem, r.positions()), r.positionsBatchStride()).values());
-        } else if (c instanceof AttentionProgram.Gemm) {
-            AttentionProgram.Gemm g = (AttentionProgram.Gemm) c;
+        } else if (c instanceof CublasProgram.Gemm) {
+            CublasProgram.Gemm g = (CublasProgram.Gemm) c;
             gemm(g.call(), mem.get(g.a()), g.aType(), mem.get(g.b()), g.bType(), mem.get(g.c()), g.cType());
-        } else if (c instanceof AttentionProgram.Softmax) {
-            AttentionProgram.Softmax x = (AttentionProgram.Softmax) c;
+        } else if (c instanceof CublasProgram.Softmax) {
+            CublasProgram.Softmax x = (CublasProgram.Softmax) c;
             SoftmaxLaunch l = x.launch();
             KernelArgs.Mask m = new KernelArgs.Mask(x.batch(), x.heads(), x.nq(), x.nk(), x.scale(), x.causal(),
                     x.windowLeft(), x.windowRight(), ptr(mem, x.kvLengths()), ptr(mem, x.diagonals()),
@@ -135,8 +135,8 @@ final class AttentionRun extends DeviceCall {
                         worker.stream, KernelArgs.splitFinish(ptr(mem, x.s()), ptr(mem, x.p()), ptr(mem, x.lse()),
                                 ptr(mem, x.partial()), l.chunkLen(), m).values());
             }
-        } else if (c instanceof AttentionProgram.Weights) {
-            AttentionProgram.Weights w = (AttentionProgram.Weights) c;
+        } else if (c instanceof CublasProgram.Weights) {
+            CublasProgram.Weights w = (CublasProgram.Weights) c;
             weights.accept(mem.get(w.p()), w.pType(), w.first(), w.count());
         } else {
             throw new AssertionError(c);
@@ -144,7 +144,7 @@ final class AttentionRun extends DeviceCall {
     }
 
     /** The device address of a ref, NULL for an absent one. */
-    private static CUdeviceptr ptr(Map<Buf, CUdeviceptr> mem, AttentionProgram.Ref r) {
+    private static CUdeviceptr ptr(Map<Buf, CUdeviceptr> mem, CublasProgram.Ref r) {
         if (r == null) {
             return NULL;
         }

@@ -19,11 +19,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Proves the row-major mapping of {@link AttentionPlan} (grouped heads, chunks, Nq != Nk, Dv != D) without a GPU:
+ * Proves the row-major mapping of {@link CublasPlan} (grouped heads, chunks, Nq != Nk, Dv != D) without a GPU:
  * the plan's GEMMs run on {@link CublasEmulator}, a plain softmax stands in for the kernel, and the result must
  * match the float64 reference backend.
  */
-class AttentionPlanTest {
+class CublasPlanTest {
 
     @ParameterizedTest(name = "B={0} Hq={1} Hkv={2} Nq={3} Nk={4} D={5} Dv={6} workspace={7}")
     @CsvSource({
@@ -62,7 +62,7 @@ class AttentionPlanTest {
     private static void runPlan(Tensor q, Tensor k, Tensor v, AttentionOptions opts, long ws) {
         AttentionProblem p = AttentionProblem.of(q, k, v, opts);
         int b = p.batch(), hq = p.heads(), nq = p.nq(), nk = p.nk(), dv = p.valueDim();
-        AttentionPlan plan = AttentionPlan.of(b, hq, p.kvHeads(), nq, nk, p.dim(), dv, 1f, ws);
+        CublasPlan plan = CublasPlan.of(b, hq, p.kvHeads(), nq, nk, p.dim(), dv, 1f, ws);
         assertTrue(plan.workspaceElements() <= Math.max(ws, (long) nq * nk));
 
         float[] out = new float[b * hq * nq * dv];
@@ -74,7 +74,7 @@ class AttentionPlanTest {
         int covered = 0;
         long[] strides = p.maskStrides();
         int[] kvl = p.hasKvLengths() ? p.options().kvLengths() : null;
-        for (AttentionPlan.Chunk c : plan.chunks()) {
+        for (CublasPlan.Chunk c : plan.chunks()) {
             assertEquals(covered, c.f0(), "chunks are contiguous");
             covered += c.count();
             Arrays.fill(work, Float.NaN);
@@ -101,7 +101,7 @@ class AttentionPlanTest {
 
     @Test
     void groupedHeadsShareOneGemmPerKvHeadWithoutChunks() {
-        AttentionPlan p = AttentionPlan.of(2, 8, 2, 100, 300, 64, 32, 1f, Long.MAX_VALUE);
+        CublasPlan p = CublasPlan.of(2, 8, 2, 100, 300, 64, 32, 1f, Long.MAX_VALUE);
         assertEquals(1, p.chunks().size());
         GemmCall s = p.chunks().get(0).scores();
         // the parameters spelled out in the class comment
@@ -114,15 +114,15 @@ class AttentionPlanTest {
 
     @Test
     void chunksRespectTheWorkspaceAndGroups() {
-        AttentionPlan p = AttentionPlan.of(1, 4, 2, 10, 10, 8, 8, 1f, 100);
+        CublasPlan p = CublasPlan.of(1, 4, 2, 10, 10, 8, 8, 1f, 100);
         assertEquals(4, p.chunks().size(), "one head per chunk");
         assertEquals(1, p.chunks().get(0).scores().batch());
-        AttentionPlan whole = AttentionPlan.of(3, 4, 2, 10, 10, 8, 8, 1f, 800);
+        CublasPlan whole = CublasPlan.of(3, 4, 2, 10, 10, 8, 8, 1f, 800);
         assertEquals(2, whole.chunks().size(), "two batches, then one");
         assertEquals(2, whole.chunks().get(1).b0());
         assertEquals(1, whole.chunks().get(1).nb());
-        AttentionPlan parts = AttentionPlan.of(1, 6, 2, 10, 10, 8, 8, 1f, 200);
-        for (AttentionPlan.Chunk c : parts.chunks()) {
+        CublasPlan parts = CublasPlan.of(1, 6, 2, 10, 10, 8, 8, 1f, 200);
+        for (CublasPlan.Chunk c : parts.chunks()) {
             assertEquals(c.h0() / 3, (c.h0() + c.nh() - 1) / 3, "chunk " + c + " crosses a group");
         }
     }
@@ -133,7 +133,7 @@ class AttentionPlanTest {
         assertThrows(IllegalStateException.class, bad::check, "lda < k for a transposed A");
         GemmCall overlap = new GemmCall(false, false, 4, 4, 4, 1f, 0f, 0, 4, 16, 0, 4, 16, 0, 4, 8, 2);
         assertThrows(IllegalStateException.class, overlap::check);
-        assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(1, 3, 2, 1, 1, 1, 1, 1f, 10));
+        assertThrows(IllegalArgumentException.class, () -> CublasPlan.of(1, 3, 2, 1, 1, 1, 1, 1f, 10));
     }
 
     static Tensor random(Random rnd, int... shape) {

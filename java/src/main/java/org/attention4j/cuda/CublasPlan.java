@@ -40,7 +40,7 @@ import java.util.List;
  * @param headsPerChunk the most (batch, head) pairs one chunk holds
  * @param chunks        the chunks, in order
  */
-record AttentionPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim, int headsPerChunk,
+record CublasPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim, int headsPerChunk,
                      List<Chunk> chunks) {
 
     /**
@@ -81,7 +81,7 @@ record AttentionPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim,
      * @param workspaceElements the most score elements one chunk should hold; one head's {@code Nq*Nk} is
      *                          always allowed
      */
-    static AttentionPlan of(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim,
+    static CublasPlan of(int batch, int heads, int kvHeads, int nq, int nk, int dim, int valueDim,
                             float scoresAlpha, long workspaceElements) {
         if (batch < 1 || heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || nq < 1 || nk < 1 || dim < 1
                 || valueDim < 1) {
@@ -115,7 +115,7 @@ record AttentionPlan(int batch, int heads, int kvHeads, int nq, int nk, int dim,
                 }
             }
         }
-        return new AttentionPlan(batch, heads, kvHeads, nq, nk, dim, valueDim, per, List.copyOf(chunks));
+        return new CublasPlan(batch, heads, kvHeads, nq, nk, dim, valueDim, per, List.copyOf(chunks));
     }
 
     private static Chunk chunk(int b0, int nb, int h0, int nh, int heads, int g, int nq, int nk, int dim,

@@ -18,20 +18,20 @@ import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
 import org.attention4j.spi.AttentionProblem;
-import org.attention4j.cuda.AttentionProgram.Buf;
-import org.attention4j.cuda.AttentionProgram.Ref;
+import org.attention4j.cuda.CublasProgram.Buf;
+import org.attention4j.cuda.CublasProgram.Ref;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Runs whole {@link AttentionProgram}s, exactly the command lists the GPU executes, on CPU emulations of cuBLAS
+ * Runs whole {@link CublasProgram}s, exactly the command lists the GPU executes, on CPU emulations of cuBLAS
  * ({@link CublasEmulator}), the softmax kernel ({@link SoftmaxKernelEmulator}) and the RoPE kernel (below, from
  * cuda/README.md), with every buffer sized from the program's own scratch sizes and every pointer offset
  * converted from bytes: the result must match the float64 reference. This covers which buffer feeds which GEMM,
  * element types, RoPE parameters and positions, per-chunk offsets of masks, key lengths, slopes and the
  * log-sum-exp, weights offsets, and the split softmax's workspace, without a GPU.
  */
-class AttentionProgramTest {
+class CublasProgramTest {
 
     @ParameterizedTest(name = "{0} options #{1} B={2} Hq={3} Hkv={4} Nq={5} Nk={6} D={7} Dv={8} ws={9} scratchQK={10}")
     @CsvSource({
@@ -59,7 +59,7 @@ class AttentionProgramTest {
         DeviceProblem p = DeviceProblem.of(problem);
         GemmPrecision gp = GemmPrecision.of(prec);
         DType st = gp.storage();
-        AttentionProgram prog = AttentionProgram.of(p, gp, qkScratch, DType.FP32, true, true, workspace, 4);
+        CublasProgram prog = CublasProgram.of(p, gp, qkScratch, DType.FP32, true, true, workspace, 4);
 
         Map<Buf, float[]> f = new EnumMap<>(Buf.class);
         f.put(Buf.Q, q.data().clone());
@@ -111,26 +111,26 @@ class AttentionProgramTest {
             }
         }
         boolean sawSplit = false;
-        for (AttentionProgram.Command c : prog.commands()) {
-            if (c instanceof AttentionProgram.Copy) {
-                AttentionProgram.Copy x = (AttentionProgram.Copy) c;
+        for (CublasProgram.Command c : prog.commands()) {
+            if (c instanceof CublasProgram.Copy) {
+                CublasProgram.Copy x = (CublasProgram.Copy) c;
                 float[] src = f.get(x.src());
                 assertEquals(src.length * (long) st.bytes(), x.bytes());
                 System.arraycopy(src, 0, f.get(x.dst()), 0, src.length);
-            } else if (c instanceof AttentionProgram.Rope) {
-                AttentionProgram.Rope r = (AttentionProgram.Rope) c;
+            } else if (c instanceof CublasProgram.Rope) {
+                CublasProgram.Rope r = (CublasProgram.Rope) c;
                 assertTrue(qkScratch ? r.x() == Buf.Q || r.x() == Buf.K : r.x() == Buf.QR || r.x() == Buf.KR,
                         "RoPE must not touch caller-owned Q/K: " + r.x());
                 rope(f.get(r.x()), r, f.get(r.freq()), r.positions() == null ? null : ints.get(r.positions().buf()), st);
-            } else if (c instanceof AttentionProgram.Gemm) {
-                AttentionProgram.Gemm g = (AttentionProgram.Gemm) c;
+            } else if (c instanceof CublasProgram.Gemm) {
+                CublasProgram.Gemm g = (CublasProgram.Gemm) c;
                 assertEquals(st, g.aType());
                 assertEquals(st, g.bType());
                 float[] dst = f.get(g.c());
                 CublasEmulator.gemmStridedBatched(g.call(), f.get(g.a()), f.get(g.b()), dst);
                 roundAll(dst, g.cType());
-            } else if (c instanceof AttentionProgram.Softmax) {
-                AttentionProgram.Softmax x = (AttentionProgram.Softmax) c;
+            } else if (c instanceof CublasProgram.Softmax) {
+                CublasProgram.Softmax x = (CublasProgram.Softmax) c;
                 assertEquals(0, x.s().byteOffset());
                 assertEquals(0, x.p().byteOffset());
                 if (x.launch().split()) {
@@ -151,8 +151,8 @@ class AttentionProgramTest {
                         x.alibiSlopes() == null ? null : f.get(Buf.SLOPES), (int) elem(x.alibiSlopes(), 4),
                         x.lse() == null ? null : f.get(Buf.LSE), elem(x.lse(), 4)));
                 roundAll(pr, x.pType());
-            } else if (c instanceof AttentionProgram.Weights) {
-                AttentionProgram.Weights w = (AttentionProgram.Weights) c;
+            } else if (c instanceof CublasProgram.Weights) {
+                CublasProgram.Weights w = (CublasProgram.Weights) c;
                 System.arraycopy(f.get(w.p()), 0, weights, (int) w.first(), (int) w.count());
             }
         }
@@ -257,7 +257,7 @@ class AttentionProgramTest {
     }
 
     /** The RoPE kernel as cuda/README.md specifies it. */
-    private static void rope(float[] x, AttentionProgram.Rope r, float[] freq, int[] positions, DType t) {
+    private static void rope(float[] x, CublasProgram.Rope r, float[] freq, int[] positions, DType t) {
         int half = r.rotaryDim() / 2;
         assertEquals(2 * half, freq.length, "frequency table");
         for (int b = 0; b < r.batch(); b++) {
