@@ -251,9 +251,15 @@ final class QueryTile {
             int[] sLo = inside ? null : blk.spanLo;
             int[] sHi = inside ? null : blk.spanHi;
             int otCols = blk.rowOut ? 0 : dv;
+            // A row-major accumulator is scaled by alpha before this tile's keys are added (after, an infinite
+            // value times an alpha that underflowed to 0 would be NaN); before the first tile it is all zeros.
+            boolean scale = blk.rowOut && t > tileLo;
             if (!anyNonFinite(bad, j0, cnt)) {
                 OPS.rescaleAndExp(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np,
                         otCols, blk.p, cnt, sLo, sHi);
+                if (scale) {
+                    OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
+                }
                 for (int jj = 0; jj < cnt; jj++) {
                     blk.keys[jj] = jj;
                     blk.vo[jj] = vBase + (j0 + jj) * dv;
@@ -261,10 +267,10 @@ final class QueryTile {
                 x = cnt;
             } else {
                 OPS.rescale(blk.m, blk.tileMax, blk.shift, blk.alpha, blk.scratch, blk.l, blk.ot, np, otCols);
+                if (scale) {
+                    OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
+                }
                 x = expAndSumApart(blk, bad, j0, cnt, v, vBase, dv);
-            }
-            if (blk.rowOut && t > tileLo) {   // before the first tile the accumulator is all zeros
-                OPS.scaleRows(blk.orow, blk.alpha, blk.byRow ? n : np, dv);
             }
             if (blk.byRow) {
                 OPS.accumulateByRow(blk.p, blk.keys, blk.vo, x, v, blk.orow, n, dv);
@@ -390,8 +396,7 @@ final class QueryTile {
 
     /**
      * Rows {@code r < n} of {@code d} floats from {@code src[base[r]..]} to {@code dst[r * d..]}: rows that follow
-     * each other in {@code src} (the queries of one head) in one copy, since a copy per row cost about 20 ns of
-     * call overhead, as much as the transpose that follows.
+     * each other in {@code src} (the queries of one head) in one copy instead of one per row.
      */
     private static void copyRuns(float[] src, int[] base, int n, int d, float[] dst) {
         int r = 0;

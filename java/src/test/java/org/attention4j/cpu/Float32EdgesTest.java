@@ -105,6 +105,30 @@ class Float32EdgesTest {
         }
     }
 
+    /**
+     * The max jumps by 200 in the last key tile, so the accumulator's rescale factor underflows to 0, and that tile
+     * holds an infinite value: the old accumulator must be scaled before the new keys are added (scaling after
+     * would turn the infinity into {@code inf * 0 = NaN}). Value dim 16 reaches the row-major accumulator.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 251", "5, 251", "33, 251"})
+    void anInfiniteValueAfterAJumpOfTheMaxGivesInfinityNotNaN(int nq, int nk) {
+        float[] x = new float[nk];
+        for (int j = nk - 20; j < nk; j++) {
+            x[j] = 200f;
+        }
+        int dv = 16;
+        Tensor[] t = scored(nq, x, dv);
+        float[] v = t[2].data();
+        Arrays.fill(v, 1f);
+        v[dv * (nk - 1)] = Float.POSITIVE_INFINITY;   // last key, column 0
+        AttentionResult got = TiledCpuBackendTest.check(cpu, t[0], t[1], t[2], all(1), "jump " + nq + "x" + nk);
+        for (int i = 0; i < nq; i++) {
+            assertEquals(Float.POSITIVE_INFINITY, got.output().data()[dv * i], "row " + i);
+            assertEquals(1f, got.output().data()[dv * i + 1], 1e-6f, "row " + i);
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"1, 2", "1, 130", "33, 130", "9, 251"})
     void scoresNearTheFloatMaximumDoNotOverflow(int nq, int nk) {
