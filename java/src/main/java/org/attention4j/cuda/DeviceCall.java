@@ -8,8 +8,8 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * What every device call owns: the worker it runs on and the scratch blocks it takes from the caching allocator.
- * Every block is recorded and given back by {@link #close()}, which the caller runs in a finally block once the
- * stream is idle, so a failure part-way leaks nothing. The cuBLAS path ({@link CublasRun}) and the fused path
+ * Every block is recorded and given back, with the worker, by {@link #finish(boolean)}, which the caller runs in a
+ * finally block, so a failure part-way leaks nothing. The cuBLAS path ({@link CublasRun}) and the fused path
  * ({@link FlashRun}) share this one ownership rule.
  */
 abstract class DeviceCall implements AutoCloseable {
