@@ -15,6 +15,17 @@
 #define A4J_HD inline
 #endif
 
+// Dynamic shared memory, in bytes, of a softmax kernel launched with `threads` per block (a multiple of 32): versions
+// 1 and 2 keep one (max, sum) float2 per warp. Java's SoftmaxLaunch launches with the same numbers (held to these
+// by SoftmaxFormulasTest).
+A4J_HD int a4j_softmax_smem(int threads) { return 8 * (threads / 32); }
+
+// Version 3 (the row cached): the per-warp slots padded to whole float4s (16 bytes), then the row with 3 floats of
+// room, so that the cached copy keeps the global row's 16-byte alignment (softmax.cu, a4j_softmax_rows_cached).
+A4J_HD long long a4j_softmax_cached_smem(int threads, int nk) {
+    return 16LL * ((threads / 32 + 1) / 2) + 4LL * ((long long)nk + 3);
+}
+
 // Statistic of a set of scores: m = max, l = sum exp(s - m). The empty set is (-inf, 0).
 // NaN semantics follow the float64 reference: a NaN score makes l NaN (so P and lse are NaN for the row);
 // a +inf score makes l NaN through exp(inf - inf). m itself is never NaN.

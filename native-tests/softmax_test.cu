@@ -65,9 +65,9 @@ static int choose_chunk_len(long long rows, int Nk, int sms) {
     return (int)std::max(2048LL, len);
 }
 
-static size_t smem_bytes(int block) { return 8 * (block / 32); }
+static size_t smem_bytes(int block) { return a4j_softmax_smem(block); }
 // Version 3: the (max, sum) slots padded to 16 bytes, then Nk + 3 floats of row cache (cuda/README.md).
-static size_t smem_bytes_cached(int block, int Nk) { return 16 * ((block / 32 + 1) / 2) + 4 * ((size_t)Nk + 3); }
+static size_t smem_bytes_cached(int block, int Nk) { return (size_t)a4j_softmax_cached_smem(block, Nk); }
 static bool cached_fits(int block, int Nk) { return smem_bytes_cached(block, Nk) <= 48 * 1024; }
 
 template <typename T>

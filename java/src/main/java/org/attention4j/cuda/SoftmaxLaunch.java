@@ -39,7 +39,7 @@ record SoftmaxLaunch(boolean split, boolean cached, int block, int sharedMem, in
                     + sms);
         }
         int block = nk >= 8192 ? 512 : 256;
-        int shared = 8 * (block / 32);
+        int shared = statsSharedMem(block);
         if (rows >= 2L * sms || nk <= 8192) {
             long cachedShared = cachedSharedMem(block, nk);
             boolean cached = allowCached && cachedShared <= DEFAULT_SHARED_LIMIT;
@@ -56,12 +56,17 @@ record SoftmaxLaunch(boolean split, boolean cached, int block, int sharedMem, in
                 numChunks);
     }
 
+    /** Versions 1 and 2's dynamic shared memory: one (max, sum) pair per warp ({@code a4j_softmax_smem}). */
+    static int statsSharedMem(int block) {
+        return 8 * (block / 32);
+    }
+
     /**
-     * Version 3's dynamic shared memory: the reduction slots padded to 16 bytes ({@code 16 * ceil(block / 64)}),
-     * then the row with room to keep its 16-byte alignment ({@code 4 * (Nk + 3)}); cuda/README.md, softmax.cu.
+     * Version 3's dynamic shared memory: the per-warp slots padded to 16 bytes, then the row with room to keep its
+     * 16-byte alignment ({@code a4j_softmax_cached_smem} in cuda/softmax_math.h; SoftmaxFormulasTest).
      */
     static long cachedSharedMem(int block, int nk) {
-        return 16L * ((block + 63) / 64) + 4L * ((long) nk + 3);
+        return 16L * ((block / 32 + 1) / 2) + 4L * ((long) nk + 3);
     }
 
     /** Bytes of the version-2 partials workspace for {@code rows} rows (0 for version 1). */

@@ -2,15 +2,11 @@ package org.attention4j.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,30 +21,12 @@ class FlashFormulasTest {
 
     @Test
     void launchFormulasAreTheHeadersOnes(@TempDir Path tmp) throws IOException, InterruptedException {
-        Path cuda = Path.of(System.getProperty("attention4j.cudaSources", "../cuda")).toAbsolutePath();
-        assumeTrue(Files.isRegularFile(cuda.resolve("flash_math.h")), "no CUDA sources at " + cuda);
-        assumeTrue(onPath("g++"), "g++ not found");
-        Path src = tmp.resolve("formulas.cpp");
-        Files.writeString(src, String.join("\n",
-                "#include <cstdio>",
-                "#include \"flash_math.h\"",
-                "int main() {",
+        String out = HeaderProgram.run(tmp, "flash_math.h", String.join("\n",
                 "    std::printf(\"V1_BR %d\\nV2_BR %d\\nMAX_D %d\\nV1_THREADS %d\\nV2_THREADS %d\\n\", A4J_FLASH_V1_BR,",
                 "                A4J_FLASH_V2_BR, A4J_FLASH_MAX_D, A4J_FLASH_V1_THREADS, A4J_FLASH_V2_THREADS);",
                 "    for (int d = 1; d <= A4J_FLASH_MAX_D; d++) std::printf(\"v1 %d %d\\n\", d, a4j_flash_v1_smem(d));",
                 "    for (int dp = 32; dp <= A4J_FLASH_MAX_D; dp += 32)",
-                "        std::printf(\"v2 %d %d %d\\n\", dp, a4j_flash_v2_bc(dp), a4j_flash_v2_smem(dp));",
-                "    return 0;",
-                "}", ""));
-        Path exe = tmp.resolve("formulas");
-        Process c = new ProcessBuilder("g++", "-std=c++17", "-I", cuda.toString(), "-o", exe.toString(),
-                src.toString()).redirectErrorStream(true).start();
-        String log = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(c.waitFor(120, TimeUnit.SECONDS), "g++ timed out");
-        assertEquals(0, c.exitValue(), "g++ failed:\n" + log);
-        Process r = new ProcessBuilder(exe.toString()).redirectErrorStream(true).start();
-        String out = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(r.waitFor(30, TimeUnit.SECONDS) && r.exitValue() == 0, out);
+                "        std::printf(\"v2 %d %d %d\\n\", dp, a4j_flash_v2_bc(dp), a4j_flash_v2_smem(dp));"));
 
         Map<String, Integer> constants = new HashMap<>();
         int v1Rows = 0;
@@ -78,18 +56,5 @@ class FlashFormulasTest {
         assertEquals(FlashLaunch.MAX_DIM, constants.get("MAX_D"));
         assertEquals(FlashLaunch.forwardV1(DType.FP32, 1, 1, 1, 64).block(), constants.get("V1_THREADS"));
         assertEquals(FlashLaunch.forwardV2(DType.BF16, 1, 1, 1, 64).block(), constants.get("V2_THREADS"));
-    }
-
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
     }
 }
