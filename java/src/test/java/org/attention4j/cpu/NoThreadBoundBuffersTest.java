@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * pool's own threads ({@link BlockSlot.WorkerThread}) or in the call ({@link CallState#inlineSlot}), never in a
  * thread-local that a service's request threads would keep alive.
  */
-class ThreadCacheReviewTest {
+class NoThreadBoundBuffersTest {
 
     private static final Class<?>[] ENGINE_CLASSES = {TiledCpuBackend.class, QueryTile.class, CallState.class,
         KvLayout.class, RopeTable.class, TileLoops.class, FastExp.class, BlockSlot.class, TileOps.class,

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 
-/** The command-line oddities of issue 9, each pinned: what a user typing them should see. */
-class CliOdditiesTest {
+/** What a user typing the command line's odd cases sees (no command, --version, bench usage, bad paths). */
+class CliUsageTest {
     @TempDir
     Path dir;
 

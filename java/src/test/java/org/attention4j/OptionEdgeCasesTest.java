@@ -16,8 +16,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-/** Review findings: edge cases of options and shapes, CPU against the reference. */
-class AdversarialReviewTest {
+/**
+ * Edge cases of options and shapes, CPU against the reference: option combinations at tile-sized shapes, huge
+ * windows, a NaN value behind an underflowing weight, and calls racing a close.
+ */
+class OptionEdgeCasesTest {
 
     private static void assertNear(float[] want, float[] got, double tol, String what) {
         assertEquals(want.length, got.length, what + " length");
