@@ -297,7 +297,7 @@ public final class CudaAttention implements AutoCloseable {
         if (!flash.deviceCacheFits(dim, valueDim)) {
             throw new IllegalArgumentException("a device KV cache needs the fused decode kernels and Dv == D <= "
                     + FlashLaunch.MAX_DIM + ", got D=" + dim + " Dv=" + valueDim
-                    + (rt.flash.present() ? "" : " (the kernels were built without them)"));
+                    + (rt.kernels.fusedPresent() ? "" : " (the kernels were built without them)"));
         }
         return new DeviceKvCache(rt, gp.storage(), batch, kvHeads, capacity, dim);
     }

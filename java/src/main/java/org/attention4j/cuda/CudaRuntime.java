@@ -24,9 +24,8 @@ final class CudaRuntime {
     private static CudaRuntime instance;
 
     final CUcontext context = new CUcontext();
+    /** Every kernel of the fatbin, the fused ones (possibly absent from an older fatbin) included. */
     final Kernels kernels;
-    /** The fused kernels (issue 4), possibly absent from an older fatbin. */
-    final FlashKernels flash;
     final int multiprocessors;
     /** The compute capability's major version (fused v2 needs 8 or more). */
     final int computeMajor;
@@ -56,7 +55,6 @@ final class CudaRuntime {
             CUmodule module = new CUmodule();
             JCudaDriver.cuModuleLoadData(module, KernelResources.fatbin());
             kernels = new Kernels(module);
-            flash = new FlashKernels(module);
             int[] sms = {0};
             JCudaDriver.cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
             multiprocessors = sms[0];

@@ -97,14 +97,14 @@ final class FlashRun extends DeviceCall {
 
     /** The v2 launch in the first bucket this build has (any bucket {@code >= D} is correct), else as given. */
     private FlashLaunch available(FlashLaunch l, int dim) {
-        if (!l.function().startsWith("a4j_flash_fwd_v2_") || rt.flash.find(l.function()) != null) {
+        if (!l.function().startsWith("a4j_flash_fwd_v2_") || rt.kernels.find(l.function()) != null) {
             return l;
         }
         DType t = l.function().contains("_bf16_") ? DType.BF16 : DType.FP16;
         for (int b : FlashLaunch.V2_BUCKETS) {
             if (b > dim) {
                 FlashLaunch m = FlashLaunch.forwardV2(t, 1, l.gridY(), 1, b);
-                if (rt.flash.find(m.function()) != null) {
+                if (rt.kernels.find(m.function()) != null) {
                     return new FlashLaunch(m.function(), l.gridX(), l.gridY(), l.gridZ(), m.block(), m.sharedMem());
                 }
             }
@@ -113,7 +113,7 @@ final class FlashRun extends DeviceCall {
     }
 
     private void launch(FlashLaunch l, KernelArgs args) {
-        CUfunction f = rt.flash.function(l);
+        CUfunction f = rt.kernels.function(l);
         JCudaDriver.cuLaunchKernel(f, l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1, l.sharedMem(), worker.stream,
                 Pointer.to(args.values()), null);
     }

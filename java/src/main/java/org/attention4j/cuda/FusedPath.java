@@ -44,7 +44,7 @@ final class FusedPath {
     /** The path of a call on device tensors (or of any call, when weights are not asked for). */
     PathChoice dispatch(DeviceProblem p) {
         return PathChoice.decideDense(p.mask() != null, p.dim(), p.valueDim(), storage, rt.computeMajor,
-                rt.flash.present(), CudaPath.current());
+                rt.kernels.fusedPresent(), CudaPath.current());
     }
 
     /**
@@ -133,7 +133,7 @@ final class FusedPath {
      */
     AttentionResult varlen(VarlenProblem vp, AttentionBackend fallback) {
         PathChoice d = PathChoice.decide(false, vp.dim(), vp.valueDim(), storage, rt.computeMajor,
-                rt.flash.present(), CudaPath.current());
+                rt.kernels.fusedPresent(), CudaPath.current());
         if (!d.fused() || vp.totalQ() == 0 || vp.maxNk() == 0) {
             LOG.debug("varlen per sequence: {}", d.fused() ? "no queries or no keys" : d.reason());
             return BySequence.varlen(fallback, vp);
@@ -181,7 +181,7 @@ final class FusedPath {
 
     /** Whether a cache of these dimensions can live on the device (the decode kernels' limits). */
     boolean deviceCacheFits(int dim, int valueDim) {
-        return rt.flash.present() && dim == valueDim && dim <= FlashLaunch.MAX_DIM;
+        return rt.kernels.fusedPresent() && dim == valueDim && dim <= FlashLaunch.MAX_DIM;
     }
 
     /** A decode step with host queries over a device cache; the output and lse come back to the host. */
@@ -340,7 +340,7 @@ final class FusedPath {
             FlashLaunch l = FlashLaunch.merge(out.dtype(), r);
             KernelArgs a = FlashKernelArgs.merge(partO.pointer(), partLse.pointer(), out.pointer(),
                     lse == null ? null : lse.pointer(), r, shards, dv);
-            JCudaDriver.cuLaunchKernel(rt.flash.function(l), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1,
+            JCudaDriver.cuLaunchKernel(rt.kernels.function(l), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1,
                     l.sharedMem(), w.stream, jcuda.Pointer.to(a.values()), null);
             w.sync();
             return null;
@@ -397,7 +397,7 @@ final class FusedPath {
     }
 
     private void requireKernels(String what) {
-        if (!rt.flash.present()) {
+        if (!rt.kernels.fusedPresent()) {
             throw new AttentionException(what + " needs the fused kernels, which this build of the kernels lacks "
                     + "(rebuild with cuda/build.sh)");
         }

@@ -49,7 +49,7 @@ class CudaFlashGpuTest {
     void requireGpu() {
         CudaSupport.Availability a = CudaSupport.probe();
         GpuRequirement.require(a.usable(), "no CUDA device: " + a.detail());
-        GpuRequirement.require(CudaRuntime.get().flash.present(), "the packaged kernels lack the fused family (issue 4)");
+        GpuRequirement.require(CudaRuntime.get().kernels.fusedPresent(), "the packaged kernels lack the fused family (issue 4)");
         System.setProperty("attention4j.cuda.poison", "true");
         System.setProperty(CudaPath.PROPERTY, "fused");
     }

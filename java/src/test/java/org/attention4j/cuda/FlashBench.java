@@ -61,7 +61,7 @@ public final class FlashBench {
             System.err.println("error: CUDA not usable: " + a.detail());
             System.exit(3);
         }
-        if (!CudaRuntime.get().flash.present()) {
+        if (!CudaRuntime.get().kernels.fusedPresent()) {
             System.err.println("error: the packaged kernels lack the fused family (rebuild with cuda/build.sh)");
             System.exit(3);
         }

@@ -41,7 +41,7 @@ class FlashKernelAbiTest {
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "nvcc timed out");
         assertEquals(0, p.exitValue(), "nvcc failed:\n" + log);
         Map<String, List<String>> entries = KernelAbiTest.entries(Files.readString(ptx));
-        assertTrue(entries.containsKey(FlashKernels.PROBE), "the probe kernel " + FlashKernels.PROBE
+        assertTrue(entries.containsKey(Kernels.FUSED_PROBE), "the probe kernel " + Kernels.FUSED_PROBE
                 + " is missing: " + entries.keySet());
 
         FlashKernelArgs.Flash f = new FlashKernelArgs.Flash(1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, null, null, null,
