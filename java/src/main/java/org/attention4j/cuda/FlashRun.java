@@ -64,26 +64,26 @@ final class FlashRun extends DeviceCall {
         } else if (c instanceof FlashProgram.Forward) {
             FlashProgram.Forward f = (FlashProgram.Forward) c;
             FlashLaunch l = available(f.launch(), f.args().dim());
-            launch(l, FlashKernelArgs.forward(mem.get(f.q()), mem.get(f.k()), mem.get(f.v()), mem.get(f.out()),
+            launch(l, KernelArgs.forward(mem.get(f.q()), mem.get(f.k()), mem.get(f.v()), mem.get(f.out()),
                     ptr(mem, f.lse()), flash(f.args(), mem)));
         } else if (c instanceof FlashProgram.Weights) {
             FlashProgram.Weights w = (FlashProgram.Weights) c;
-            launch(w.launch(), FlashKernelArgs.weights(mem.get(w.q()), mem.get(w.k()), mem.get(w.lse()),
+            launch(w.launch(), KernelArgs.weights(mem.get(w.q()), mem.get(w.k()), mem.get(w.lse()),
                     mem.get(w.p()), flash(w.args(), mem)));
         } else if (c instanceof FlashProgram.DecodeSplit) {
             FlashProgram.DecodeSplit d = (FlashProgram.DecodeSplit) c;
             FlashProgram.DecodeArgs a = d.args();
-            launch(d.launch(), FlashKernelArgs.decodeSplit(mem.get(d.q()), mem.get(d.kCache()), mem.get(d.vCache()),
-                    mem.get(d.partO()), mem.get(d.partLse()), new FlashKernelArgs.Decode(mem.get(a.cacheSeqlens()),
+            launch(d.launch(), KernelArgs.decodeSplit(mem.get(d.q()), mem.get(d.kCache()), mem.get(d.vCache()),
+                    mem.get(d.partO()), mem.get(d.partLse()), new KernelArgs.Decode(mem.get(a.cacheSeqlens()),
                             a.batch(), a.heads(), a.kvHeads(), a.nq(), a.capacity(), a.dim(), a.scale(), a.causal(),
                             a.windowLeft(), a.windowRight(), ptr(mem, a.alibiSlopes()), a.numSplits())));
         } else if (c instanceof FlashProgram.Combine) {
             FlashProgram.Combine x = (FlashProgram.Combine) c;
-            launch(x.launch(), FlashKernelArgs.combine(mem.get(x.partO()), mem.get(x.partLse()), mem.get(x.out()),
+            launch(x.launch(), KernelArgs.combine(mem.get(x.partO()), mem.get(x.partLse()), mem.get(x.out()),
                     ptr(mem, x.lse()), x.rows(), x.numSplits(), x.dim()));
         } else if (c instanceof FlashProgram.Append) {
             FlashProgram.Append x = (FlashProgram.Append) c;
-            launch(x.launch(), FlashKernelArgs.append(mem.get(x.kNew()), mem.get(x.vNew()), mem.get(x.kCache()),
+            launch(x.launch(), KernelArgs.append(mem.get(x.kNew()), mem.get(x.vNew()), mem.get(x.kCache()),
                     mem.get(x.vCache()), mem.get(x.cacheLens()), mem.get(x.newLens()), x.batch(), x.kvHeads(),
                     x.nNew(), x.capacity(), x.dim()));
         } else if (c instanceof FlashProgram.ToF32) {
@@ -118,8 +118,8 @@ final class FlashRun extends DeviceCall {
                 Pointer.to(args.values()), null);
     }
 
-    private static FlashKernelArgs.Flash flash(FlashProgram.FlashArgs a, Map<Buf, CUdeviceptr> mem) {
-        return new FlashKernelArgs.Flash(a.batch(), a.heads(), a.kvHeads(), a.nq(), a.nk(), a.dim(), a.scale(),
+    private static KernelArgs.Flash flash(FlashProgram.FlashArgs a, Map<Buf, CUdeviceptr> mem) {
+        return new KernelArgs.Flash(a.batch(), a.heads(), a.kvHeads(), a.nq(), a.nk(), a.dim(), a.scale(),
                 a.causal(), a.windowLeft(), a.windowRight(), ptr(mem, a.kvLengths()), ptr(mem, a.diagonals()),
                 ptr(mem, a.alibiSlopes()),
                 ptr(mem, a.cuSeqlensQ()), ptr(mem, a.cuSeqlensK()));

@@ -338,7 +338,7 @@ final class FusedPath {
         long r = rows;
         rt.workers.call("fused attention (merge of " + shards + " shards x " + rows + " rows)", w -> {
             FlashLaunch l = FlashLaunch.merge(out.dtype(), r);
-            KernelArgs a = FlashKernelArgs.merge(partO.pointer(), partLse.pointer(), out.pointer(),
+            KernelArgs a = KernelArgs.merge(partO.pointer(), partLse.pointer(), out.pointer(),
                     lse == null ? null : lse.pointer(), r, shards, dv);
             JCudaDriver.cuLaunchKernel(rt.kernels.function(l), l.gridX(), l.gridY(), l.gridZ(), l.block(), 1, 1,
                     l.sharedMem(), w.stream, jcuda.Pointer.to(a.values()), null);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The fused kernels' launch argument lists ({@link FlashKernelArgs}) and names ({@link FlashLaunch}) against the
+ * The fused kernels' launch argument lists ({@link KernelArgs}) and names ({@link FlashLaunch}) against the
  * compiled signatures: {@code flash_fwd.cu} and {@code flash_decode.cu} (from {@code -Dattention4j.cudaSources},
  * default ../cuda) are compiled to PTX with nvcc and each kernel's {@code .param} types must equal what this
  * backend passes. Needs nvcc, not a GPU; skipped with the reason where nvcc or the fused sources are absent.
@@ -44,29 +44,29 @@ class FlashKernelAbiTest {
         assertTrue(entries.containsKey(Kernels.FUSED_PROBE), "the probe kernel " + Kernels.FUSED_PROBE
                 + " is missing: " + entries.keySet());
 
-        FlashKernelArgs.Flash f = new FlashKernelArgs.Flash(1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, null, null, null,
+        KernelArgs.Flash f = new KernelArgs.Flash(1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, null, null, null,
                 null);
-        FlashKernelArgs.Decode d = new FlashKernelArgs.Decode(null, 1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, 1);
+        KernelArgs.Decode d = new KernelArgs.Decode(null, 1, 1, 1, 1, 1, 64, 1f, 0, -1, -1, null, 1);
         for (DType t : DType.values()) {
             check(entries, FlashLaunch.forwardV1(t, 1, 1, 1, 64).function(),
-                    FlashKernelArgs.forward(null, null, null, null, null, f));
+                    KernelArgs.forward(null, null, null, null, null, f));
             check(entries, FlashLaunch.weights(t, 1, 1, 1, 1).function(),
-                    FlashKernelArgs.weights(null, null, null, null, f));
+                    KernelArgs.weights(null, null, null, null, f));
             check(entries, FlashLaunch.decodeSplit(t, 1, 1, 1, 1, 64, 1).function(),
-                    FlashKernelArgs.decodeSplit(null, null, null, null, null, d));
+                    KernelArgs.decodeSplit(null, null, null, null, null, d));
             check(entries, FlashLaunch.decodeCombine(t, 1).function(),
-                    FlashKernelArgs.combine(null, null, null, null, 1, 1, 64));
-            check(entries, FlashLaunch.merge(t, 1).function(), FlashKernelArgs.merge(null, null, null, null, 1, 1, 1));
+                    KernelArgs.combine(null, null, null, null, 1, 1, 64));
+            check(entries, FlashLaunch.merge(t, 1).function(), KernelArgs.merge(null, null, null, null, 1, 1, 1));
             check(entries, FlashLaunch.append(t, 1, 1, 1, 64).function(),
-                    FlashKernelArgs.append(null, null, null, null, null, null, 1, 1, 1, 1, 64));
+                    KernelArgs.append(null, null, null, null, null, null, 1, 1, 1, 1, 64));
             if (t != DType.FP32) {
                 for (int bucket : FlashLaunch.V2_BUCKETS) {
                     check(entries, FlashLaunch.forwardV2(t, 1, 1, 1, bucket).function(),
-                            FlashKernelArgs.forward(null, null, null, null, null, f));
+                            KernelArgs.forward(null, null, null, null, null, f));
                 }
             }
         }
-        check(entries, "a4j_kv_advance", FlashKernelArgs.advance(null, null, 1, 1, 1));
+        check(entries, "a4j_kv_advance", KernelArgs.advance(null, null, 1, 1, 1));
     }
 
     private static void check(Map<String, List<String>> entries, String name, KernelArgs args) {
