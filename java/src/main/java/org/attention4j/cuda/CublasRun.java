@@ -109,11 +109,9 @@ final class CublasRun extends DeviceCall {
             JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
         } else if (c instanceof CublasProgram.Rope) {
             CublasProgram.Rope r = (CublasProgram.Rope) c;
-            long pairs = (long) r.batch() * r.heads() * r.n() * (r.rotaryDim() / 2);
-            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256,
-                    8 * (r.rotaryDim() / 2), worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(),
-                            r.n(), r.dim(), r.rotaryDim(), r.style(), mem.get(r.freq()), r.factor(), r.posOffset(),
-                            ptr(mem, r.positions()), r.positionsBatchStride()).values());
+            rope(r.type(), (long) r.batch() * r.heads() * r.n(), r.rotaryDim(), KernelArgs.rope(mem.get(r.x()),
+                    r.batch(), r.heads(), r.n(), r.dim(), r.rotaryDim(), r.style(), mem.get(r.freq()), r.factor(),
+                    r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()));
         } else if (c instanceof CublasProgram.Gemm) {
             CublasProgram.Gemm g = (CublasProgram.Gemm) c;
             gemm(g.call(), mem.get(g.a()), g.aType(), mem.get(g.b()), g.bType(), mem.get(g.c()), g.cType());

@@ -37,6 +37,16 @@ abstract class DeviceCall implements AutoCloseable {
     }
 
     /**
+     * Queues the RoPE kernel ({@code args} from {@link KernelArgs#rope}) over {@code B*H*N} rows of
+     * {@code rotaryDim / 2} pairs: one thread per pair, the frequency table in shared memory (cuda/README.md).
+     */
+    final void rope(DType type, long rows, int rotaryDim, KernelArgs args) {
+        long pairs = rows * (rotaryDim / 2);
+        Kernels.launch(rt.kernels.rope(type), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (rotaryDim / 2),
+                worker.stream, args.values());
+    }
+
+    /**
      * Ends the call, in a finally block: after success gives back its blocks and its worker; after a failure
      * ({@code healthy} false) only once the stream synchronises. A stream that cannot may still use the blocks, so
      * neither they nor the worker are reused (a bounded leak after a device fault, which usually leaves the

@@ -56,11 +56,9 @@ final class FlashRun extends DeviceCall {
         } else if (c instanceof FlashProgram.RopePass) {
             FlashProgram.RopePass r = (FlashProgram.RopePass) c;
             FlashProgram.Rotation rot = r.rot();
-            long pairs = (long) r.batch() * r.heads() * r.n() * (rot.rotaryDim() / 2);
-            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256,
-                    8 * (rot.rotaryDim() / 2), worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(),
-                            r.n(), r.dim(), rot.rotaryDim(), rot.style(), mem.get(rot.freq()), rot.factor(),
-                            r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()).values());
+            rope(r.type(), (long) r.batch() * r.heads() * r.n(), rot.rotaryDim(), KernelArgs.rope(mem.get(r.x()),
+                    r.batch(), r.heads(), r.n(), r.dim(), rot.rotaryDim(), rot.style(), mem.get(rot.freq()),
+                    rot.factor(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()));
         } else if (c instanceof FlashProgram.Forward) {
             FlashProgram.Forward f = (FlashProgram.Forward) c;
             FlashLaunch l = available(f.launch(), f.args().dim());

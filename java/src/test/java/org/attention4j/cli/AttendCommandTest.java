@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 
 /** {@code attend} in-process: every option against the reference engine, and bad input refused cleanly. */
-class AttendCommandTest {
+class AttendCommandTest extends CliTest {
     // B=2, Hq=6, Hkv=3 (grouped), Nq=5, Nk=9 (cross-attention: the causal alignments differ), D=8, Dv=3.
     private static final int B = 2, HQ = 6, HKV = 3, NQ = 5, NK = 9, D = 8, DV = 3;
 
@@ -47,9 +47,6 @@ class AttendCommandTest {
     private Tensor q;
     private Tensor k;
     private Tensor v;
-    private String err;
-    private String out;
-
     @BeforeAll
     static void cliLogging() {
         // As Main.run does: the CLI's logback configuration (log lines on stderr).
@@ -77,14 +74,6 @@ class AttendCommandTest {
 
     private static Tensor random(Random rnd, int... shape) {
         return org.attention4j.testing.TestData.gaussian(rnd, shape);
-    }
-
-    /** Runs the CLI as Main.run does, capturing stdout and stderr. */
-    private int run(String... args) {
-        CliRun r = CliRun.of(args);
-        out = r.out();
-        err = r.err();
-        return r.code();
     }
 
     private String[] base(String backend, String... extra) {

@@ -16,19 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 
 /** {@code bench} in-process: the table, the progress lines, {@code --inputs}, and bad options refused. */
-class BenchCommandTest {
+class BenchCommandTest extends CliTest {
     @TempDir
     Path dir;
-
-    private String out;
-    private String err;
-
-    private int run(String... args) {
-        CliRun r = CliRun.of(args);
-        out = r.out();
-        err = r.err();
-        return r.code();
-    }
 
     private List<String[]> rows() {
         return Arrays.stream(out.split("\n"))

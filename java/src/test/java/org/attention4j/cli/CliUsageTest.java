@@ -15,19 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 
 /** What a user typing the command line's odd cases sees (no command, --version, bench usage, bad paths). */
-class CliUsageTest {
+class CliUsageTest extends CliTest {
     @TempDir
     Path dir;
-
-    private String out;
-    private String err;
-
-    private int run(String... args) {
-        CliRun r = CliRun.of(args);
-        out = r.out();
-        err = r.err();
-        return r.code();
-    }
 
     @Test
     void noCommandIsAUsageErrorWithTheUsageOnStderr() {

@@ -32,12 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * hard link), an output that is a link, FIFO, device node or read-only file, and an input that is not a regular
  * file are refused with exit status 2 and one line, before any work, every file left as it was.
  */
-class FileSafetyTest {
+class FileSafetyTest extends CliTest {
     @TempDir
     Path dir;
-
-    private String err;
-    private String out;
 
     @BeforeAll
     static void cliLogging() {
@@ -60,10 +57,7 @@ class FileSafetyTest {
     }
 
     private int run(List<String> args) {
-        CliRun r = CliRun.of(args);
-        out = r.out();
-        err = r.err();
-        return r.code();
+        return run(args.toArray(new String[0]));
     }
 
     private List<String> attend(String... extra) {
