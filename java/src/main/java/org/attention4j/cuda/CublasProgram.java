@@ -14,18 +14,6 @@ import java.util.Map;
  */
 record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
 
-    /** The buffers a call touches. */
-    enum Buf {
-        /** Inputs and outputs (given by the caller). */
-        Q, K, V, OUT, LSE,
-        /** RoPE'd copies of Q and K when the inputs must not change. */
-        QR, KR,
-        /** Small uploaded arrays. */
-        KV_LENGTHS, DIAGONALS, BOOL_MASK, FLOAT_MASK, SLOPES, Q_POSITIONS, K_POSITIONS, ROPE_FREQ,
-        /** Workspaces. */
-        S, P, PARTIAL
-    }
-
     /** A position in a buffer; {@code null} refs mean an absent (NULL) pointer. */
     record Ref(Buf buf, long byteOffset) {
         static Ref of(Buf b) {
@@ -34,19 +22,7 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
     }
 
     /** A device command. */
-    sealed interface Command permits Copy, Rope, Gemm, Softmax, Weights {
-    }
-
-    /** {@code cuMemcpyDtoDAsync}. */
-    record Copy(Buf dst, Buf src, long bytes) implements Command {
-    }
-
-    /**
-     * {@code a4j_rope_<type>} in place on {@code x}: the first {@code rotaryDim} elements of each vector, by the
-     * frequencies in {@code freq} ({@link RopeFrequencies#packed}), cos and sin times {@code factor}.
-     */
-    record Rope(Buf x, DType type, int batch, int heads, int n, int dim, int rotaryDim, int style, Buf freq,
-                float factor, int posOffset, Ref positions, int positionsBatchStride) implements Command {
+    sealed interface Command permits SharedCommand, Gemm, Softmax, Weights {
     }
 
     /** One strided-batched GEMM; A, B, C are buffer starts (the call carries the element offsets). */
@@ -84,8 +60,8 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                 long kb = (long) p.batch() * p.kvHeads() * p.nk() * p.dim() * st.bytes();
                 scratch.put(Buf.QR, qb);
                 scratch.put(Buf.KR, kb);
-                cmds.add(new Copy(Buf.QR, Buf.Q, qb));
-                cmds.add(new Copy(Buf.KR, Buf.K, kb));
+                cmds.add(new SharedCommand.Copy(Buf.QR, Buf.Q, qb));
+                cmds.add(new SharedCommand.Copy(Buf.KR, Buf.K, kb));
                 q = Buf.QR;
                 k = Buf.KR;
             }
@@ -101,11 +77,11 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
             if (kp != null) {
                 scratch.put(Buf.K_POSITIONS, 4L * kp.length);
             }
-            cmds.add(new Rope(q, st, p.batch(), p.heads(), p.nq(), p.dim(), r, style, Buf.ROPE_FREQ, factor,
-                    qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Ref.of(Buf.Q_POSITIONS),
+            cmds.add(new SharedCommand.Rope(q, st, p.batch(), p.heads(), p.nq(), p.dim(), r, style, Buf.ROPE_FREQ,
+                    factor, qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Buf.Q_POSITIONS,
                     qp == null || qp.length == p.nq() ? 0 : p.nq()));
-            cmds.add(new Rope(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), r, style, Buf.ROPE_FREQ, factor, 0,
-                    kp == null ? null : Ref.of(Buf.K_POSITIONS), kp == null || kp.length == p.nk() ? 0 : p.nk()));
+            cmds.add(new SharedCommand.Rope(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), r, style, Buf.ROPE_FREQ,
+                    factor, 0, kp == null ? null : Buf.K_POSITIONS, kp == null || kp.length == p.nk() ? 0 : p.nk()));
         }
         if (p.kvLengths() != null) {
             scratch.put(Buf.KV_LENGTHS, 4L * p.batch());

@@ -4,12 +4,10 @@ import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 
-import org.attention4j.cuda.CublasProgram.Buf;
 import org.attention4j.cuda.CublasProgram.Command;
 
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
 
@@ -104,14 +102,8 @@ final class CublasRun extends DeviceCall {
     }
 
     private void run(Command c, Map<Buf, CUdeviceptr> mem, WeightsSink weights) {
-        if (c instanceof CublasProgram.Copy) {
-            CublasProgram.Copy x = (CublasProgram.Copy) c;
-            JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
-        } else if (c instanceof CublasProgram.Rope) {
-            CublasProgram.Rope r = (CublasProgram.Rope) c;
-            rope(r.type(), (long) r.batch() * r.heads() * r.n(), r.rotaryDim(), KernelArgs.rope(mem.get(r.x()),
-                    r.batch(), r.heads(), r.n(), r.dim(), r.rotaryDim(), r.style(), mem.get(r.freq()), r.factor(),
-                    r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()));
+        if (c instanceof SharedCommand) {
+            runShared((SharedCommand) c, mem);
         } else if (c instanceof CublasProgram.Gemm) {
             CublasProgram.Gemm g = (CublasProgram.Gemm) c;
             gemm(g.call(), mem.get(g.a()), g.aType(), mem.get(g.b()), g.bType(), mem.get(g.c()), g.cType());

@@ -3,8 +3,10 @@ package org.attention4j.cuda;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
 
 /**
  * What every device call owns: the worker it runs on and the scratch blocks it takes from the caching allocator.
@@ -36,14 +38,21 @@ abstract class DeviceCall implements AutoCloseable {
         return d;
     }
 
-    /**
-     * Queues the RoPE kernel ({@code args} from {@link KernelArgs#rope}) over {@code B*H*N} rows of
-     * {@code rotaryDim / 2} pairs: one thread per pair, the frequency table in shared memory (cuda/README.md).
-     */
-    final void rope(DType type, long rows, int rotaryDim, KernelArgs args) {
-        long pairs = rows * (rotaryDim / 2);
-        Kernels.launch(rt.kernels.rope(type), Kernels.elementwiseGrid(pairs), 1, 256, 8 * (rotaryDim / 2),
-                worker.stream, args.values());
+    /** Queues a command both paths' programs share, on this call's stream, over the buffers {@code mem}. */
+    final void runShared(SharedCommand c, Map<Buf, CUdeviceptr> mem) {
+        if (c instanceof SharedCommand.Copy) {
+            SharedCommand.Copy x = (SharedCommand.Copy) c;
+            JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
+        } else {
+            SharedCommand.Rope r = (SharedCommand.Rope) c;
+            // One thread per rotated pair, the frequency table in shared memory (cuda/README.md).
+            long pairs = (long) r.batch() * r.heads() * r.n() * (r.rotaryDim() / 2);
+            CUdeviceptr positions = r.positions() == null ? new CUdeviceptr() : mem.get(r.positions());
+            Kernels.launch(rt.kernels.rope(r.type()), Kernels.elementwiseGrid(pairs), 1, 256,
+                    8 * (r.rotaryDim() / 2), worker.stream, KernelArgs.rope(mem.get(r.x()), r.batch(), r.heads(),
+                            r.n(), r.dim(), r.rotaryDim(), r.style(), mem.get(r.freq()), r.factor(), r.posOffset(),
+                            positions, r.positionsBatchStride()).values());
+        }
     }
 
     /**

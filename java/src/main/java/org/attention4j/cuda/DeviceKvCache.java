@@ -7,7 +7,6 @@ import java.util.Objects;
 import org.attention4j.KvCache;
 import org.attention4j.Rope;
 import org.attention4j.Tensor;
-import org.attention4j.cuda.FlashProgram.Buf;
 
 import jcuda.driver.CUdeviceptr;
 

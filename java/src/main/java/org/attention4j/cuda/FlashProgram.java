@@ -25,41 +25,22 @@ import org.attention4j.Rope;
 record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, float[]> floats,
                     List<Command> commands) {
 
-    /** The buffers a call touches. */
-    enum Buf {
-        /** Given by the caller: inputs, outputs, the KV cache, its rotated keys and the tokens to append. */
-        Q, K, V, OUT, LSE, WEIGHTS, K_CACHE, V_CACHE, K_ROT, K_NEW, V_NEW,
-        /** Rotated copies of Q and K. */
-        QR, KR,
-        /** The output in the storage type before conversion to fp32, and the lse when only weights need it. */
-        O_T, LSE_T,
-        /** Uploaded arrays. */
-        Q_POS, K_POS, ROPE_FREQ, KV_LENGTHS, DIAGONALS, SLOPES, CU_Q, CU_K, CACHE_LENS, NEW_LENS,
-        /** Decode workspaces. */
-        PART_O, PART_LSE
-    }
-
     /** A device command. */
-    sealed interface Command permits Copy, RopePass, Forward, Weights, DecodeSplit, Combine, ToF32, Append {
-    }
-
-    /** {@code cuMemcpyDtoDAsync}. */
-    record Copy(Buf dst, Buf src, long bytes) implements Command {
+    sealed interface Command permits SharedCommand, Forward, Weights, DecodeSplit, Combine, ToF32, Append {
     }
 
     /**
-     * {@code a4j_rope_<type>} in place on {@code x [batch, heads, n, dim]}: the first {@code rot.rotaryDim()}
-     * elements of each vector, by the frequencies in {@link Buf#ROPE_FREQ}.
-     */
-    record RopePass(Buf x, DType type, int batch, int heads, int n, int dim, Rotation rot, int posOffset,
-                    Buf positions, int positionsBatchStride) implements Command {
-    }
-
-    /**
-     * How a {@link RopePass} turns its vectors: rotary dim, pairing (0 half, 1 interleaved), the factor on cos and
-     * sin, and the buffer of {@link RopeFrequencies#packed} frequencies.
+     * How a RoPE pass ({@link SharedCommand.Rope}) turns its vectors: rotary dim, pairing (0 half, 1 interleaved),
+     * the factor on cos and sin, and the buffer of {@link RopeFrequencies#packed} frequencies.
      */
     record Rotation(int rotaryDim, int style, float factor, Buf freq) {
+    }
+
+    /** The RoPE pass over {@code x [batch, heads, n, dim]} turned as {@code rot} says. */
+    static SharedCommand.Rope ropePass(Buf x, DType type, int batch, int heads, int n, int dim, Rotation rot,
+            int posOffset, Buf positions, int positionsBatchStride) {
+        return new SharedCommand.Rope(x, type, batch, heads, n, dim, rot.rotaryDim(), rot.style(), rot.freq(),
+                rot.factor(), posOffset, positions, positionsBatchStride);
     }
 
     /** {@code FLASHARGS} over buffers; null buffers are NULL pointers. */
@@ -125,16 +106,16 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
             int[] qp = p.queryPositions();
             int[] kp = p.keyPositions();
             if (qp != null) {
-                b.ints.put(Buf.Q_POS, qp);
+                b.ints.put(Buf.Q_POSITIONS, qp);
             }
             if (kp != null) {
-                b.ints.put(Buf.K_POS, kp);
+                b.ints.put(Buf.K_POSITIONS, kp);
             }
-            b.cmds.add(new RopePass(q, st, p.batch(), p.heads(), p.nq(), p.dim(), rot,
-                    qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Buf.Q_POS,
+            b.cmds.add(ropePass(q, st, p.batch(), p.heads(), p.nq(), p.dim(), rot,
+                    qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Buf.Q_POSITIONS,
                     qp == null || qp.length == p.nq() ? 0 : p.nq()));
-            b.cmds.add(new RopePass(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), rot, 0,
-                    kp == null ? null : Buf.K_POS, kp == null || kp.length == p.nk() ? 0 : p.nk()));
+            b.cmds.add(ropePass(k, st, p.batch(), p.kvHeads(), p.nk(), p.dim(), rot, 0,
+                    kp == null ? null : Buf.K_POSITIONS, kp == null || kp.length == p.nk() ? 0 : p.nk()));
         }
         if (p.kvLengths() != null) {
             b.ints.put(Buf.KV_LENGTHS, p.kvLengths());
@@ -207,12 +188,12 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                     }
                 }
             }
-            b.ints.put(Buf.Q_POS, qp);
-            b.ints.put(Buf.K_POS, kp);
+            b.ints.put(Buf.Q_POSITIONS, qp);
+            b.ints.put(Buf.K_POSITIONS, kp);
             // Token-major [total, H, D] is [B'=total, H, N=1, D] to the rotation kernel: position = positions[t].
             Rotation rot = b.rotation(v.rope(), v.dim());
-            b.cmds.add(new RopePass(q, st, totalQ, v.heads(), 1, v.dim(), rot, 0, Buf.Q_POS, 1));
-            b.cmds.add(new RopePass(k, st, totalK, v.kvHeads(), 1, v.dim(), rot, 0, Buf.K_POS, 1));
+            b.cmds.add(ropePass(q, st, totalQ, v.heads(), 1, v.dim(), rot, 0, Buf.Q_POSITIONS, 1));
+            b.cmds.add(ropePass(k, st, totalK, v.kvHeads(), 1, v.dim(), rot, 0, Buf.K_POSITIONS, 1));
         }
         b.ints.put(Buf.CU_Q, v.cuQ());
         b.ints.put(Buf.CU_K, v.cuK());
@@ -271,9 +252,9 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
             Rotation rot = b.rotation(d.rope(), d.dim());
             if (!rotatedKeysValid) {
                 // Rebuild the cache's rotated keys from scratch: every row j at position j.
-                b.cmds.add(new Copy(Buf.K_ROT, Buf.K_CACHE, (long) d.batch() * d.kvHeads() * d.capacity() * d.dim()
+                b.cmds.add(new SharedCommand.Copy(Buf.K_ROT, Buf.K_CACHE, (long) d.batch() * d.kvHeads() * d.capacity() * d.dim()
                         * st.bytes()));
-                b.cmds.add(new RopePass(Buf.K_ROT, st, d.batch(), d.kvHeads(), d.capacity(), d.dim(), rot, 0,
+                b.cmds.add(ropePass(Buf.K_ROT, st, d.batch(), d.kvHeads(), d.capacity(), d.dim(), rot, 0,
                         null, 0));
             }
             int[] qp = new int[d.batch() * d.nq()];
@@ -282,9 +263,9 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                     qp[s * d.nq() + i] = d.lengths()[s] - d.nq() + i;
                 }
             }
-            b.ints.put(Buf.Q_POS, qp);
-            b.cmds.add(new RopePass(q, st, d.batch(), d.heads(), d.nq(), d.dim(), rot, 0,
-                    Buf.Q_POS, d.nq()));
+            b.ints.put(Buf.Q_POSITIONS, qp);
+            b.cmds.add(ropePass(q, st, d.batch(), d.heads(), d.nq(), d.dim(), rot, 0,
+                    Buf.Q_POSITIONS, d.nq()));
         }
         b.ints.put(Buf.CACHE_LENS, d.lengths());
         if (d.alibiSlopes() != null) {
@@ -333,9 +314,9 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                     pos[s * nNew + n] = at[s] + n;
                 }
             }
-            b.ints.put(Buf.K_POS, pos);
-            b.cmds.add(new RopePass(kr, st, batch, kvHeads, nNew, dim, b.rotation(rotation, dim), 0,
-                    Buf.K_POS, nNew));
+            b.ints.put(Buf.K_POSITIONS, pos);
+            b.cmds.add(ropePass(kr, st, batch, kvHeads, nNew, dim, b.rotation(rotation, dim), 0,
+                    Buf.K_POSITIONS, nNew));
             // The kernel copies a K and a V row per element: both halves write the same rotated row here.
             b.cmds.add(new Append(l, st, kr, kr, Buf.K_ROT, Buf.K_ROT, Buf.CACHE_LENS, Buf.NEW_LENS, batch, kvHeads,
                     nNew, capacity, dim));
@@ -372,7 +353,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
                 return src;
             }
             scratch.put(copy, bytes);
-            cmds.add(new Copy(copy, src, bytes));
+            cmds.add(new SharedCommand.Copy(copy, src, bytes));
             return copy;
         }
 

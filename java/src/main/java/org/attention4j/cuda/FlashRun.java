@@ -4,7 +4,6 @@ import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 
-import org.attention4j.cuda.FlashProgram.Buf;
 import org.attention4j.cuda.FlashProgram.Command;
 
 import jcuda.Pointer;
@@ -50,15 +49,8 @@ final class FlashRun extends DeviceCall {
     }
 
     private void run(Command c, Map<Buf, CUdeviceptr> mem) {
-        if (c instanceof FlashProgram.Copy) {
-            FlashProgram.Copy x = (FlashProgram.Copy) c;
-            JCudaDriver.cuMemcpyDtoDAsync(mem.get(x.dst()), mem.get(x.src()), x.bytes(), worker.stream);
-        } else if (c instanceof FlashProgram.RopePass) {
-            FlashProgram.RopePass r = (FlashProgram.RopePass) c;
-            FlashProgram.Rotation rot = r.rot();
-            rope(r.type(), (long) r.batch() * r.heads() * r.n(), rot.rotaryDim(), KernelArgs.rope(mem.get(r.x()),
-                    r.batch(), r.heads(), r.n(), r.dim(), rot.rotaryDim(), rot.style(), mem.get(rot.freq()),
-                    rot.factor(), r.posOffset(), ptr(mem, r.positions()), r.positionsBatchStride()));
+        if (c instanceof SharedCommand) {
+            runShared((SharedCommand) c, mem);
         } else if (c instanceof FlashProgram.Forward) {
             FlashProgram.Forward f = (FlashProgram.Forward) c;
             FlashLaunch l = available(f.launch(), f.args().dim());

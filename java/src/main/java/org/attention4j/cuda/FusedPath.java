@@ -13,7 +13,6 @@ import org.attention4j.AttentionOptions;
 import org.attention4j.AttentionResult;
 import org.attention4j.Backend;
 import org.attention4j.Tensor;
-import org.attention4j.cuda.FlashProgram.Buf;
 import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
 import org.attention4j.spi.BySequence;

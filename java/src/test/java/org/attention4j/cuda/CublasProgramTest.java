@@ -18,7 +18,6 @@ import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
 import org.attention4j.spi.AttentionProblem;
-import org.attention4j.cuda.CublasProgram.Buf;
 import org.attention4j.cuda.CublasProgram.Ref;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -112,16 +111,13 @@ class CublasProgramTest {
         }
         boolean sawSplit = false;
         for (CublasProgram.Command c : prog.commands()) {
-            if (c instanceof CublasProgram.Copy) {
-                CublasProgram.Copy x = (CublasProgram.Copy) c;
-                float[] src = f.get(x.src());
-                assertEquals(src.length * (long) st.bytes(), x.bytes());
-                System.arraycopy(src, 0, f.get(x.dst()), 0, src.length);
-            } else if (c instanceof CublasProgram.Rope) {
-                CublasProgram.Rope r = (CublasProgram.Rope) c;
-                assertTrue(qkScratch ? r.x() == Buf.Q || r.x() == Buf.K : r.x() == Buf.QR || r.x() == Buf.KR,
-                        "RoPE must not touch caller-owned Q/K: " + r.x());
-                rope(f.get(r.x()), r, f.get(r.freq()), r.positions() == null ? null : ints.get(r.positions().buf()), st);
+            if (c instanceof SharedCommand) {
+                if (c instanceof SharedCommand.Rope) {
+                    Buf x = ((SharedCommand.Rope) c).x();
+                    assertTrue(qkScratch ? x == Buf.Q || x == Buf.K : x == Buf.QR || x == Buf.KR,
+                            "RoPE must not touch caller-owned Q/K: " + x);
+                }
+                SharedCommandEmulator.run((SharedCommand) c, f, ints, st, buf -> st.bytes());
             } else if (c instanceof CublasProgram.Gemm) {
                 CublasProgram.Gemm g = (CublasProgram.Gemm) c;
                 assertEquals(st, g.aType());
@@ -254,29 +250,6 @@ class CublasProgramTest {
     private static float[] fitF(float[] a, int n) {
         assertEquals(a.length, n, "scratch size of a float array");
         return a.clone();
-    }
-
-    /** The RoPE kernel as cuda/README.md specifies it. */
-    private static void rope(float[] x, CublasProgram.Rope r, float[] freq, int[] positions, DType t) {
-        int half = r.rotaryDim() / 2;
-        assertEquals(2 * half, freq.length, "frequency table");
-        for (int b = 0; b < r.batch(); b++) {
-            for (int h = 0; h < r.heads(); h++) {
-                for (int n = 0; n < r.n(); n++) {
-                    int base = ((b * r.heads() + h) * r.n() + n) * r.dim();
-                    long pos = r.posOffset() + (positions == null ? n : positions[b * r.positionsBatchStride() + n]);
-                    for (int i = 0; i < half; i++) {
-                        double angle = pos * RopeFrequencies.unpack(freq, i);
-                        float cos = (float) Math.cos(angle) * r.factor(), sin = (float) Math.sin(angle) * r.factor();
-                        int ia = r.style() == 0 ? i : 2 * i;
-                        int ib = r.style() == 0 ? i + half : 2 * i + 1;
-                        float xa = x[base + ia], xb = x[base + ib];
-                        x[base + ia] = round(xa * cos - xb * sin, t);
-                        x[base + ib] = round(xb * cos + xa * sin, t);
-                    }
-                }
-            }
-        }
     }
 
     private static float round(float v, DType t) {

@@ -1,7 +1,6 @@
 package org.attention4j.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -10,7 +9,6 @@ import java.util.Map;
 
 import org.attention4j.testing.NaiveAttention;
 import org.attention4j.testing.Visibility;
-import org.attention4j.cuda.FlashProgram.Buf;
 
 /**
  * Runs a {@link FlashProgram} on the CPU: every buffer an array sized from the program's own scratch sizes (or
@@ -70,13 +68,8 @@ final class FlashEmulator {
 
     void run(FlashProgram prog) {
         for (FlashProgram.Command c : prog.commands()) {
-            if (c instanceof FlashProgram.Copy) {
-                FlashProgram.Copy x = (FlashProgram.Copy) c;
-                float[] src = f.get(x.src());
-                assertEquals((long) src.length * bytes(x.src()), x.bytes(), "copy of all of " + x.src());
-                System.arraycopy(src, 0, f.get(x.dst()), 0, src.length);
-            } else if (c instanceof FlashProgram.RopePass) {
-                rope((FlashProgram.RopePass) c);
+            if (c instanceof SharedCommand) {
+                SharedCommandEmulator.run((SharedCommand) c, f, ints, st, this::bytes);
             } else if (c instanceof FlashProgram.Forward) {
                 forward((FlashProgram.Forward) c);
             } else if (c instanceof FlashProgram.Weights) {
@@ -100,39 +93,6 @@ final class FlashEmulator {
     private float store(double x, DType t) {
         return NaiveAttention.round((float) x, t == DType.FP16 ? Precision.FP16 : t == DType.BF16
                 ? Precision.BF16 : Precision.FP32);
-    }
-
-    /** {@code pos = posOffset + (positions ? positions[b * stride + n] : n)}. */
-    private void rope(FlashProgram.RopePass r) {
-        assertEquals(st, r.type());
-        float[] x = f.get(r.x());
-        int[] pos = r.positions() == null ? null : ints.get(r.positions());
-        if (r.positions() != null) {
-            assertNotNull(pos, "positions " + r.positions() + " not uploaded");
-        }
-        FlashProgram.Rotation rot = r.rot();
-        float[] freq = f.get(rot.freq());
-        assertNotNull(freq, "frequencies " + rot.freq() + " not uploaded");
-        int half = rot.rotaryDim() / 2;
-        assertEquals(2 * half, freq.length, "frequency table");
-        for (int b = 0; b < r.batch(); b++) {
-            for (int h = 0; h < r.heads(); h++) {
-                for (int n = 0; n < r.n(); n++) {
-                    int base = ((b * r.heads() + h) * r.n() + n) * r.dim();
-                    long p = r.posOffset() + (pos == null ? n : pos[b * r.positionsBatchStride() + n]);
-                    for (int t = 0; t < half; t++) {
-                        double angle = p * RopeFrequencies.unpack(freq, t);
-                        double cos = Math.cos(angle) * rot.factor();
-                        double sin = Math.sin(angle) * rot.factor();
-                        int ia = rot.style() == 0 ? t : 2 * t;
-                        int ib = rot.style() == 0 ? t + half : 2 * t + 1;
-                        double xa = x[base + ia], xb = x[base + ib];
-                        x[base + ia] = store(xa * cos - xb * sin, st);
-                        x[base + ib] = store(xb * cos + xa * sin, st);
-                    }
-                }
-            }
-        }
     }
 
     /**

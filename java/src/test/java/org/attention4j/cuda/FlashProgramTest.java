@@ -20,7 +20,6 @@ import org.attention4j.RopeScaling;
 import org.attention4j.RopeStyle;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.ReferenceBackend;
-import org.attention4j.cuda.FlashProgram.Buf;
 import org.attention4j.spi.AttentionProblem;
 import org.attention4j.spi.BySequence;
 import org.attention4j.spi.DecodeProblem;
@@ -324,8 +323,8 @@ class FlashProgramTest {
                     .returnLse(true).build());
             FlashProgram dec = FlashProgram.decode(FusedPath.decodeShape(dp, hkv, cap), st, false, DType.FP32, true,
                     8, valid);
-            assertEquals(valid, dec.commands().stream().noneMatch(c -> c instanceof FlashProgram.Copy
-                            && ((FlashProgram.Copy) c).dst() == Buf.K_ROT),
+            assertEquals(valid, dec.commands().stream().noneMatch(c -> c instanceof SharedCommand.Copy
+                            && ((SharedCommand.Copy) c).dst() == Buf.K_ROT),
                     "the rotated keys are rebuilt exactly when they are not current");
             Map<Buf, float[]> g = new EnumMap<>(Buf.class);
             g.put(Buf.Q, q.data());
