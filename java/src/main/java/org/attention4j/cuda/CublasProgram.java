@@ -10,9 +10,17 @@ import java.util.Map;
  * One attention call as a list of device commands over named buffers: pure data, built from the problem and
  * the {@link CublasPlan}, then either run on the GPU ({@link CublasRun}) or, in tests, on CPU emulations
  * of cuBLAS and of the kernels. Every pointer offset, element type and launch parameter of a call is decided
- * here, so that what the GPU executes is what the CPU tests executed.
+ * here, so that what the GPU executes is what the CPU tests executed, and so are the small arrays a run uploads
+ * (as {@link FlashProgram} carries them).
+ *
+ * @param scratchBytes the call's own device buffers and their sizes (the uploaded ones included)
+ * @param ints         int32 arrays to upload before the commands run
+ * @param floats       float32 arrays to upload before the commands run
+ * @param booleans     boolean arrays to upload as 0/1 bytes before the commands run
+ * @param commands     the device commands, in stream order
  */
-record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
+record CublasProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, float[]> floats,
+                     Map<Buf, boolean[]> booleans, List<Command> commands) {
 
     /** A position in a buffer; {@code null} refs mean an absent (NULL) pointer. */
     record Ref(Buf buf, long byteOffset) {
@@ -51,6 +59,9 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                                boolean lse, boolean weights, long workspaceBytes, int sms) {
         DType st = gp.storage();
         Map<Buf, Long> scratch = new EnumMap<>(Buf.class);
+        Map<Buf, int[]> ints = new EnumMap<>(Buf.class);
+        Map<Buf, float[]> floats = new EnumMap<>(Buf.class);
+        Map<Buf, boolean[]> booleans = new EnumMap<>(Buf.class);
         List<Command> cmds = new ArrayList<>();
         Buf q = Buf.Q;
         Buf k = Buf.K;
@@ -68,14 +79,14 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
             int style = RopeFrequencies.style(p.rope());
             int r = p.rope().rotaryDim(p.dim());
             float factor = (float) p.rope().attentionFactor();
-            scratch.put(Buf.ROPE_FREQ, RopeFrequencies.bytes(p.rope(), p.dim()));
+            floats.put(Buf.ROPE_FREQ, RopeFrequencies.packed(p.rope(), p.dim()));
             int[] qp = p.queryPositions();
             int[] kp = p.keyPositions();
             if (qp != null) {
-                scratch.put(Buf.Q_POSITIONS, 4L * qp.length);
+                ints.put(Buf.Q_POSITIONS, qp);
             }
             if (kp != null) {
-                scratch.put(Buf.K_POSITIONS, 4L * kp.length);
+                ints.put(Buf.K_POSITIONS, kp);
             }
             cmds.add(new SharedCommand.Rope(q, st, p.batch(), p.heads(), p.nq(), p.dim(), r, style, Buf.ROPE_FREQ,
                     factor, qp == null ? p.nk() - p.nq() : 0, qp == null ? null : Buf.Q_POSITIONS,
@@ -84,21 +95,21 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                     factor, 0, kp == null ? null : Buf.K_POSITIONS, kp == null || kp.length == p.nk() ? 0 : p.nk()));
         }
         if (p.kvLengths() != null) {
-            scratch.put(Buf.KV_LENGTHS, 4L * p.batch());
+            ints.put(Buf.KV_LENGTHS, p.kvLengths());
         }
         if (p.diagonals() != null) {
-            scratch.put(Buf.DIAGONALS, 4L * p.batch());
+            ints.put(Buf.DIAGONALS, p.diagonals());
         }
         boolean boolMask = p.mask() != null && p.mask().isBoolean();
         boolean floatMask = p.mask() != null && !p.mask().isBoolean();
         if (boolMask) {
-            scratch.put(Buf.BOOL_MASK, (long) p.mask().booleanData().length);
+            booleans.put(Buf.BOOL_MASK, p.mask().booleanData());
         }
         if (floatMask) {
-            scratch.put(Buf.FLOAT_MASK, 4L * p.mask().floatData().length);
+            floats.put(Buf.FLOAT_MASK, p.mask().floatData());
         }
         if (p.alibiSlopes() != null) {
-            scratch.put(Buf.SLOPES, 4L * p.alibiSlopes().length);
+            floats.put(Buf.SLOPES, p.alibiSlopes());
         }
 
         CublasPlan plan = CublasPlan.of(p.batch(), p.heads(), p.kvHeads(), p.nq(), p.nk(), p.dim(),
@@ -139,6 +150,7 @@ record CublasProgram(Map<Buf, Long> scratchBytes, List<Command> commands) {
                 cmds.add(new Weights(prob, st, c.f0() * per, c.count() * per));
             }
         }
-        return new CublasProgram(scratch, List.copyOf(cmds));
+        DeviceCall.sizeUploads(scratch, ints, floats, booleans);
+        return new CublasProgram(scratch, ints, floats, booleans, List.copyOf(cmds));
     }
 }

@@ -1,6 +1,5 @@
 package org.attention4j.cuda;
 
-import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -56,45 +55,16 @@ final class CublasRun extends DeviceCall {
                  CUdeviceptr lse, WeightsSink weights) {
         CublasProgram prog = CublasProgram.of(p, gp, qkAreScratch, outType, lse != null, weights != null,
                 CudaSettings.workspaceBytes(), rt.multiprocessors);
-        Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
-        mem.put(Buf.Q, q);
-        mem.put(Buf.K, k);
-        mem.put(Buf.V, v);
-        mem.put(Buf.OUT, out);
+        Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
+        given.put(Buf.Q, q);
+        given.put(Buf.K, k);
+        given.put(Buf.V, v);
+        given.put(Buf.OUT, out);
         if (lse != null) {
-            mem.put(Buf.LSE, lse);
+            given.put(Buf.LSE, lse);
         }
-        for (Map.Entry<Buf, Long> e : prog.scratchBytes().entrySet()) {
-            mem.put(e.getKey(), scratch(e.getValue()));
-        }
-        // The small arrays the kernels read, in the kernels' types (int32, uint8, float).
-        if (mem.containsKey(Buf.KV_LENGTHS)) {
-            rt.transfers.uploadInts(worker, p.kvLengths(), mem.get(Buf.KV_LENGTHS));
-        }
-        if (mem.containsKey(Buf.DIAGONALS)) {
-            rt.transfers.uploadInts(worker, p.diagonals(), mem.get(Buf.DIAGONALS));
-        }
-        if (mem.containsKey(Buf.BOOL_MASK)) {
-            rt.transfers.uploadBooleans(worker, p.mask().booleanData(), mem.get(Buf.BOOL_MASK));
-        }
-        if (mem.containsKey(Buf.FLOAT_MASK)) {
-            float[] m = p.mask().floatData();
-            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(m), m.length, mem.get(Buf.FLOAT_MASK), DType.FP32);
-        }
-        if (mem.containsKey(Buf.SLOPES)) {
-            float[] a = p.alibiSlopes();
-            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(a), a.length, mem.get(Buf.SLOPES), DType.FP32);
-        }
-        if (mem.containsKey(Buf.Q_POSITIONS)) {
-            rt.transfers.uploadInts(worker, p.queryPositions(), mem.get(Buf.Q_POSITIONS));
-        }
-        if (mem.containsKey(Buf.K_POSITIONS)) {
-            rt.transfers.uploadInts(worker, p.keyPositions(), mem.get(Buf.K_POSITIONS));
-        }
-        if (mem.containsKey(Buf.ROPE_FREQ)) {
-            float[] f = RopeFrequencies.packed(p.rope(), p.dim());
-            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(f), f.length, mem.get(Buf.ROPE_FREQ), DType.FP32);
-        }
+        Map<Buf, CUdeviceptr> mem = buffers(given, prog.scratchBytes(), prog.ints(), prog.floats(),
+                prog.booleans());
         worker.mathMode(gp.mathMode());
         for (Command c : prog.commands()) {
             run(c, mem, weights);

@@ -2,6 +2,7 @@ package org.attention4j.cuda;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,6 +37,40 @@ abstract class DeviceCall implements AutoCloseable {
         CUdeviceptr d = scratch((long) data.length * type.bytes());
         rt.transfers.uploadFloats(worker, FloatBuffer.wrap(data), data.length, d, type);
         return d;
+    }
+
+    /** Adds the uploaded arrays' buffers to {@code scratch}: 4 bytes an int or float, 1 a boolean, at least 1. */
+    static void sizeUploads(Map<Buf, Long> scratch, Map<Buf, int[]> ints, Map<Buf, float[]> floats,
+            Map<Buf, boolean[]> booleans) {
+        ints.forEach((b, a) -> scratch.put(b, 4L * Math.max(1, a.length)));
+        floats.forEach((b, a) -> scratch.put(b, 4L * Math.max(1, a.length)));
+        booleans.forEach((b, a) -> scratch.put(b, (long) Math.max(1, a.length)));
+    }
+
+    /**
+     * The program's buffers on the device: {@code given} (the caller's), then scratch for every other one, then
+     * the uploads of the small arrays into theirs.
+     */
+    final Map<Buf, CUdeviceptr> buffers(Map<Buf, CUdeviceptr> given, Map<Buf, Long> scratchBytes,
+            Map<Buf, int[]> ints, Map<Buf, float[]> floats, Map<Buf, boolean[]> booleans) {
+        Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
+        mem.putAll(given);
+        for (Map.Entry<Buf, Long> e : scratchBytes.entrySet()) {
+            mem.put(e.getKey(), scratch(e.getValue()));
+        }
+        for (Map.Entry<Buf, int[]> e : ints.entrySet()) {
+            if (e.getValue().length > 0) {
+                rt.transfers.uploadInts(worker, e.getValue(), mem.get(e.getKey()));
+            }
+        }
+        for (Map.Entry<Buf, float[]> e : floats.entrySet()) {
+            float[] a = e.getValue();
+            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(a), a.length, mem.get(e.getKey()), DType.FP32);
+        }
+        for (Map.Entry<Buf, boolean[]> e : booleans.entrySet()) {
+            rt.transfers.uploadBooleans(worker, e.getValue(), mem.get(e.getKey()));
+        }
+        return mem;
     }
 
     /** Queues a command both paths' programs share, on this call's stream, over the buffers {@code mem}. */

@@ -376,12 +376,7 @@ record FlashProgram(Map<Buf, Long> scratchBytes, Map<Buf, int[]> ints, Map<Buf, 
         }
 
         FlashProgram build() {
-            for (Buf b : ints.keySet()) {
-                scratch.put(b, 4L * Math.max(1, ints.get(b).length));
-            }
-            for (Buf b : floats.keySet()) {
-                scratch.put(b, 4L * Math.max(1, floats.get(b).length));
-            }
+            DeviceCall.sizeUploads(scratch, ints, floats, Map.of());
             return new FlashProgram(scratch, ints, floats, List.copyOf(cmds));
         }
     }

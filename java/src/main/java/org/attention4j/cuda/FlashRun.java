@@ -1,7 +1,5 @@
 package org.attention4j.cuda;
 
-import java.nio.FloatBuffer;
-import java.util.EnumMap;
 import java.util.Map;
 
 import org.attention4j.cuda.FlashProgram.Command;
@@ -29,20 +27,7 @@ final class FlashRun extends DeviceCall {
      * @param given the caller's buffers (inputs, outputs, cache) by name
      */
     void execute(FlashProgram prog, Map<Buf, CUdeviceptr> given) {
-        Map<Buf, CUdeviceptr> mem = new EnumMap<>(Buf.class);
-        mem.putAll(given);
-        for (Map.Entry<Buf, Long> e : prog.scratchBytes().entrySet()) {
-            mem.put(e.getKey(), scratch(e.getValue()));
-        }
-        for (Map.Entry<Buf, int[]> e : prog.ints().entrySet()) {
-            if (e.getValue().length > 0) {
-                rt.transfers.uploadInts(worker, e.getValue(), mem.get(e.getKey()));
-            }
-        }
-        for (Map.Entry<Buf, float[]> e : prog.floats().entrySet()) {
-            float[] a = e.getValue();
-            rt.transfers.uploadFloats(worker, FloatBuffer.wrap(a), a.length, mem.get(e.getKey()), DType.FP32);
-        }
+        Map<Buf, CUdeviceptr> mem = buffers(given, prog.scratchBytes(), prog.ints(), prog.floats(), Map.of());
         for (Command c : prog.commands()) {
             run(c, mem);
         }

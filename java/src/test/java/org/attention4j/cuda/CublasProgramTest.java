@@ -1,5 +1,6 @@
 package org.attention4j.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,39 +75,32 @@ class CublasProgramTest {
         f.put(Buf.LSE, lse);
         Map<Buf, int[]> ints = new EnumMap<>(Buf.class);
         boolean[] boolMask = null;
+        // The uploads the program carries are the problem's own arrays, and nothing else is uploaded.
+        assertArrayEquals(p.kvLengths(), prog.ints().get(Buf.KV_LENGTHS), "kvLengths");
+        assertArrayEquals(p.diagonals(), prog.ints().get(Buf.DIAGONALS), "diagonals");
+        assertArrayEquals(p.queryPositions(), prog.ints().get(Buf.Q_POSITIONS), "query positions");
+        assertArrayEquals(p.keyPositions(), prog.ints().get(Buf.K_POSITIONS), "key positions");
+        assertArrayEquals(p.alibiSlopes(), prog.floats().get(Buf.SLOPES), "slopes");
+        assertArrayEquals(p.rope() == null ? null : RopeFrequencies.packed(p.rope(), p.dim()),
+                prog.floats().get(Buf.ROPE_FREQ), "rope frequencies");
+        boolean isBool = p.mask() != null && p.mask().isBoolean();
+        assertArrayEquals(p.mask() != null && !isBool ? p.mask().floatData() : null, prog.floats().get(Buf.FLOAT_MASK),
+                "float mask");
+        assertArrayEquals(isBool ? p.mask().booleanData() : null, prog.booleans().get(Buf.BOOL_MASK), "bool mask");
         for (Map.Entry<Buf, Long> e : prog.scratchBytes().entrySet()) {
             Buf buf = e.getKey();
             int n = (int) (e.getValue() / bytes(buf, st));
-            switch (buf) {
-                case KV_LENGTHS:
-                    ints.put(buf, fit(p.kvLengths(), n));
-                    break;
-                case DIAGONALS:
-                    ints.put(buf, fit(p.diagonals(), n));
-                    break;
-                case Q_POSITIONS:
-                    ints.put(buf, fit(p.queryPositions(), n));
-                    break;
-                case K_POSITIONS:
-                    ints.put(buf, fit(p.keyPositions(), n));
-                    break;
-                case BOOL_MASK:
-                    assertEquals(p.mask().booleanData().length, n);
-                    boolMask = p.mask().booleanData();
-                    break;
-                case FLOAT_MASK:
-                    f.put(buf, fitF(p.mask().floatData(), n));
-                    break;
-                case SLOPES:
-                    f.put(buf, fitF(p.alibiSlopes(), n));
-                    break;
-                case ROPE_FREQ:
-                    f.put(buf, fitF(RopeFrequencies.packed(p.rope(), p.dim()), n));
-                    break;
-                default:
-                    float[] a = new float[n];
-                    Arrays.fill(a, Float.NaN);        // scratch holds garbage
-                    f.put(buf, a);
+            if (prog.ints().containsKey(buf)) {
+                ints.put(buf, fit(prog.ints().get(buf), n));
+            } else if (prog.floats().containsKey(buf)) {
+                f.put(buf, fitF(prog.floats().get(buf), n));
+            } else if (prog.booleans().containsKey(buf)) {
+                assertEquals(prog.booleans().get(buf).length, n);
+                boolMask = prog.booleans().get(buf);
+            } else {
+                float[] a = new float[n];
+                Arrays.fill(a, Float.NaN);        // scratch holds garbage
+                f.put(buf, a);
             }
         }
         boolean sawSplit = false;
