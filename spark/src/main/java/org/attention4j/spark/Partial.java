@@ -1,15 +1,11 @@
 package org.attention4j.spark;
 
-import java.io.Serializable;
-
 /**
  * One query block's partial result over some of the keys (a Spark bean): {@code out [Hq, n, Dv]} and
  * {@code lse [Hq, n]} flattened, merged exactly with others of the same block ({@link SequenceShards}).
  */
-public final class Partial implements Serializable {
+public final class Partial extends SequenceBlock {
     private static final long serialVersionUID = 1L;
-    private int block;
-    private int start;
     private int length;
     private float[] out;
     private float[] lse;
@@ -19,31 +15,10 @@ public final class Partial implements Serializable {
     }
 
     Partial(int block, int start, int length, float[] out, float[] lse) {
-        this.block = block;
-        this.start = start;
+        super(block, start);
         this.length = length;
         this.out = out;
         this.lse = lse;
-    }
-
-    /** The query block's index. */
-    public int getBlock() {
-        return block;
-    }
-
-    /** Sets the query block's index. */
-    public void setBlock(int block) {
-        this.block = block;
-    }
-
-    /** The position of the block's first query in the sequence. */
-    public int getStart() {
-        return start;
-    }
-
-    /** Sets the start position. */
-    public void setStart(int start) {
-        this.start = start;
     }
 
     /** The block's query count. */
