@@ -3,6 +3,7 @@ package org.attention4j.spark;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.struct;
 
 import java.util.Arrays;
 
@@ -43,7 +44,10 @@ public final class SequenceShards {
         ExecutorEngine.describeOnce(queryBlocks.sparkSession());
         Dataset<Row> q = queries(queryBlocks, spec);
         Dataset<Row> pairs = visiblePairs(queryBlocks, keyBlocks, spec);
-        Dataset<Partial> partials = pairs.as(Encoders.bean(Pair.class))
+        Dataset<Partial> partials = pairs
+                .select(struct(col("qb").as("block"), col("qs").as("start"), col("q")).as("query"),
+                        struct(col("kb").as("block"), col("ks").as("start"), col("k"), col("v")).as("key"))
+                .as(Encoders.bean(Pair.class))
                 .map((MapFunction<Pair, Partial>) p -> piece(p, spec), Encoders.bean(Partial.class));
         // One empty partial per query block, so that blocks no key reaches come out too (merging it changes nothing).
         Dataset<Partial> empties = q.map((MapFunction<Row, Partial>) row -> empty(row, spec),
@@ -89,13 +93,13 @@ public final class SequenceShards {
 
     /** One (query block, key block) pair on this executor's engine. */
     private static Partial piece(Pair p, AttentionSpec spec) {
-        int qb = p.getQb();
-        int qs = p.getQs();
-        int kb = p.getKb();
-        int ks = p.getKs();
-        float[] q = p.getQ();
-        float[] k = p.getK();
-        float[] v = p.getV();
+        int qb = p.getQuery().getBlock();
+        int qs = p.getQuery().getStart();
+        int kb = p.getKey().getBlock();
+        int ks = p.getKey().getStart();
+        float[] q = p.getQuery().getQ();
+        float[] k = p.getKey().getK();
+        float[] v = p.getKey().getV();
         int qn = count(q.length, spec.heads(), spec.dim(), "query block " + qb + " q");
         int kn = count(k.length, spec.kvHeads(), spec.dim(), "key block " + kb + " k");
         if (v.length != (long) kn * spec.kvHeads() * spec.valueDim()) {
