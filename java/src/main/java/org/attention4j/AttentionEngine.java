@@ -285,13 +285,18 @@ public final class AttentionEngine implements AutoCloseable {
          * @throws AttentionException when CUDA was asked for explicitly and cannot run
          */
         public AttentionEngine build() {
+            AttentionEngine requested;
             switch (backend) {
                 case CPU:
-                    return new AttentionEngine(new TiledCpuBackend(threads), "cpu requested");
+                    requested = new AttentionEngine(new TiledCpuBackend(threads),
+                            "cpu requested, " + threads + " threads");
+                    break;
                 case REFERENCE:
-                    return new AttentionEngine(new ReferenceBackend(), "reference requested");
+                    requested = new AttentionEngine(new ReferenceBackend(), "reference requested");
+                    break;
                 case CUDA:
-                    return new AttentionEngine(CudaSupport.open(cudaPrecision), "cuda requested");
+                    requested = new AttentionEngine(CudaSupport.open(cudaPrecision), "cuda requested");
+                    break;
                 case AUTO:
                 default:
                     CudaSupport.Availability a = CudaSupport.probe();
@@ -328,6 +333,8 @@ public final class AttentionEngine implements AutoCloseable {
                     }
                     return e;
             }
+            LOG.debug("attention4j backend {}", requested.reason);
+            return requested;
         }
     }
 }

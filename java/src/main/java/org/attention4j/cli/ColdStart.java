@@ -6,23 +6,26 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.attention4j.AttentionEngine;
-import org.attention4j.Backend;
+import org.attention4j.AttentionOptions;
 import org.attention4j.Tensor;
 import org.attention4j.cpu.SimdSupport;
+import org.attention4j.cpu.TiledCpuBackend;
+import org.attention4j.spi.AttentionProblem;
 
 /**
  * The first half second of a one-shot command ({@code attend}, {@code demo}, {@code maps}), which a fresh JVM
  * spends single-threaded: reading picocli's annotations, starting logback, reading the inputs. The cpu kernels
  * meanwhile would wait for their first real call to be interpreted, then compiled by C1, then by C2, which
- * made most of a whole-process {@code attend}'s time ({@code bench/cli_cold.sh} has a row without this helper,
- * {@code docs/benchmarks/cli_cold.txt}). So, on a machine with a second core, one daemon thread uses that idle core: it
- * starts logging (logback's configuration is a good part of the start; the main thread waits for it only
- * once it has built the command line, {@link #awaitLogging()}), then calls attention on a small random problem on
- * a private one-thread cpu engine, again and again, until the command's real call begins ({@link #computeStarts()})
- * or {@link #WARM_UP_LIMIT_MS} have passed, so that the kernels reach C2 before the real call needs them.
+ * made most of a whole-process {@code attend}'s time ({@code bench/cli_cold.sh} has a row without this help,
+ * {@code docs/benchmarks/cli_cold.txt}). So, on a machine with a second core, two daemon threads start with the
+ * JVM: one starts logging (logback's configuration is a good part of the start), the other calls attention on a
+ * small random problem on a private one-thread cpu backend, again and again, until the command's real call begins
+ * ({@link #computeStarts()}, which also waits for the logging) or {@link #WARM_UP_LIMIT_MS} have passed, so that
+ * the kernels reach C2 before the real call needs them. The warm-up logs nothing (a line logged while logback is
+ * being configured would come out late, behind a note from SLF4J): it calls the cpu backend without an engine,
+ * and the kernels' one line is held back ({@link SimdSupport#quietly}).
  * The warm-up's results are dropped; the real call runs the same code on its own inputs, so its output is what
- * it would have been without (the engines share nothing but compiled code). Off with
+ * it would have been without (the two share nothing but compiled code). Off with
  * {@code -Dattention4j.cli.warmup=false}; never on one core, where it would take the main thread's time.
  */
 final class ColdStart {
@@ -31,15 +34,18 @@ final class ColdStart {
     /** The warm-up stops by itself after this long, if the command never computes (an error, say). */
     static final long WARM_UP_LIMIT_MS = 3000;
     /**
-     * The warm-up's problem, Q [1, 1, 64, 32] over K, V [1, 1, 1200, 32]: one query tile over ten key tiles, so
+     * The warm-up's problem, Q [1, 1, 64, 64] over K, V [1, 1, 1201, 64]: one query tile over eleven key tiles, so
      * that the per-tile code (online softmax, rescaling) is called often enough to be compiled too, not only the
-     * inner loops; in {@code bench/cli_cold.sh}-style runs it did as well as or better than a square problem.
+     * inner loops. Its branches are those of common calls, so that C2's code for them stays valid when the real
+     * call comes: the most common head dim, and a last key tile whose length is not a multiple of six (the
+     * kernels' remainder loops). With D = 32 and 1200 keys instead, the real call of {@code bench/cli_cold.sh}
+     * hit untaken branches, and C2 compiled the value kernel four times.
      */
     private static final int WARM_UP_QUERIES = 64;
-    private static final int WARM_UP_KEYS = 1200;
-    private static final int WARM_UP_DIM = 32;
+    private static final int WARM_UP_KEYS = 1201;
+    private static final int WARM_UP_DIM = 64;
 
-    /** The longest {@link #awaitLogging()} waits; logging starts in far less. */
+    /** The longest {@link #computeStarts()} waits for the logging; it starts in far less. */
     private static final long LOGGING_WAIT_MS = 5000;
 
     private static final AtomicBoolean COMPUTING = new AtomicBoolean();
@@ -57,43 +63,42 @@ final class ColdStart {
         }
         CountDownLatch started = new CountDownLatch(1);
         logging = started;
+        Thread w = new Thread(ColdStart::warmUp, "attention4j-warmup");
+        w.setDaemon(true);
+        w.start();
         Thread t = new Thread(() -> {
             try {
                 org.slf4j.LoggerFactory.getILoggerFactory();
             } finally {
                 started.countDown();
             }
-            warmUp();
-        }, "attention4j-warmup");
+        }, "attention4j-logging");
         t.setDaemon(true);
         t.start();
     }
 
     /**
-     * Waits (at most {@link #LOGGING_WAIT_MS}) until the helper has started logging, if there is one: called before
-     * the command runs, because a line logged while another thread is still configuring the logging would come
-     * out late, behind a note from SLF4J that it was held back.
+     * The command's real call begins: waits (at most {@link #LOGGING_WAIT_MS}) until the helper has started
+     * logging, if there is one, because a line logged while another thread is still configuring the logging would
+     * come out late, behind a note from SLF4J that it was held back; then the warm-up stops at the end of its
+     * current call. Nothing a command does before its call logs (parsing, reading and checking its inputs), so
+     * that work overlaps the logging's start.
      */
-    static void awaitLogging() {
-        CountDownLatch started = logging;
-        if (started == null) {
-            return;
-        }
-        try {
-            started.await(LOGGING_WAIT_MS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** The command's real call begins: the warm-up stops at the end of its current call. */
     static void computeStarts() {
+        CountDownLatch started = logging;
+        if (started != null) {
+            try {
+                started.await(LOGGING_WAIT_MS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         COMPUTING.set(true);
     }
 
     /** Whether the command is one that computes once and may do so on the cpu backend. */
     static boolean warmsUp(String[] args) {
-        // --verbose: the helper's engine would add its own DEBUG lines to the command's.
+        // --verbose: a diagnostic run, left free of the helpers' threads and compilations.
         if (args.length == 0 || !Arrays.asList("attend", "demo", "maps").contains(args[0])
                 || Main.wantsVerbose(args)) {
             return false;
@@ -126,10 +131,13 @@ final class ColdStart {
         long deadline = System.nanoTime() + WARM_UP_LIMIT_MS * 1_000_000L;
         // Quietly: the kernels' one INFO line belongs to the command's own engine (a command that fails on its
         // input prints its error line only).
+        AttentionProblem problem = AttentionProblem.of(q, kv, kv, AttentionOptions.DEFAULTS);
+        // The backend itself, not an engine: an engine logs when it opens, and a call to a logger while the other
+        // helper configures logback is replayed later behind SLF4J's note (any level: the level is not known yet).
         SimdSupport.quietly(() -> {
-            try (AttentionEngine engine = AttentionEngine.builder().backend(Backend.CPU).threads(1).build()) {
+            try (TiledCpuBackend cpu = new TiledCpuBackend(1)) {
                 while (!COMPUTING.get() && System.nanoTime() < deadline) {
-                    engine.attention(q, kv, kv);
+                    cpu.compute(problem);
                 }
             } catch (RuntimeException e) {
                 // Only a head start: whatever stops it (a bad attention4j.cpu.simd, say), the command's own call

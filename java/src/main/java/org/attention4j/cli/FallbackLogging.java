@@ -2,11 +2,15 @@ package org.attention4j.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.LayoutBase;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -23,8 +27,42 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 @ConfiguratorRank(ConfiguratorRank.FALLBACK + 1)
 public final class FallbackLogging extends ContextAwareBase implements Configurator {
 
-    /** The pattern of the CLI's own configuration. */
-    static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{0} - %msg%n";
+    /**
+     * The line of the CLI's own configuration, logback's {@code %d{HH:mm:ss.SSS} %-5level %logger{0} - %msg%n}
+     * written by hand: a {@code PatternLayout} loads its parser and every converter logback has (about 100
+     * classes more in all, 83 of them logback's, counted with {@code -Xlog:class+load}), on the critical path of
+     * a one-shot command's start ({@code bench/cli_cold.sh}). {@code FallbackLoggingTest} holds it to the pattern.
+     */
+    static final class Line extends LayoutBase<ILoggingEvent> {
+        @Override
+        public String doLayout(ILoggingEvent event) {
+            StringBuilder b = new StringBuilder(96);
+            long ms = event.getTimeStamp();
+            long local = Math.floorMod(ms + java.util.TimeZone.getDefault().getOffset(ms), 86_400_000L);
+            two(b, (int) (local / 3_600_000)).append(':');
+            two(b, (int) (local / 60_000 % 60)).append(':');
+            two(b, (int) (local / 1000 % 60)).append('.');
+            int milli = (int) (local % 1000);
+            b.append((char) ('0' + milli / 100)).append((char) ('0' + milli / 10 % 10)).append((char) ('0' + milli % 10));
+            String level = event.getLevel().toString();
+            b.append(' ').append(level);
+            for (int i = level.length(); i < 5; i++) {
+                b.append(' ');
+            }
+            String logger = event.getLoggerName();
+            b.append(' ').append(logger, logger.lastIndexOf('.') + 1, logger.length()).append(" - ")
+                    .append(event.getFormattedMessage()).append(CoreConstants.LINE_SEPARATOR);
+            IThrowableProxy thrown = event.getThrowableProxy();
+            if (thrown != null) {
+                b.append(ThrowableProxyUtil.asString(thrown));
+            }
+            return b.toString();
+        }
+
+        private static StringBuilder two(StringBuilder b, int v) {
+            return b.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
+        }
+    }
 
     /** For the ServiceLoader. */
     public FallbackLogging() {
@@ -40,9 +78,12 @@ public final class FallbackLogging extends ContextAwareBase implements Configura
                 || cl.getResource("logback.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern(PATTERN);
+        Line layout = new Line();
+        layout.setContext(context);
+        layout.start();
+        encoder.setLayout(layout);
         encoder.start();
         ConsoleAppender<ILoggingEvent> err = new ConsoleAppender<>();
         err.setContext(context);

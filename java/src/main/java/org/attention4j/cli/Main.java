@@ -55,7 +55,6 @@ public final class Main implements Callable<Integer> {
     /** Runs the CLI and returns its exit status (used by tests, which must not exit the JVM). */
     public static int run(String... args) {
         CommandLine cl = commandLine(args);
-        ColdStart.awaitLogging();
         if (!wantsVerbose(args)) {
             return cl.execute(args);
         }

@@ -79,7 +79,7 @@ public final class SimdSupport {
     /**
      * Runs {@code body} with the one-time "cpu kernels: ..." line held back: if the kernels are chosen inside, the
      * line is logged when the next cpu engine opens outside {@code body}, or never. For work that is not the
-     * caller's own call, such as the CLI's warm-up thread, whose engine would otherwise log it for a command that
+     * caller's own call, such as the CLI's warm-up thread, whose backend would otherwise log it for a command that
      * may yet fail on its input (one line on stderr: the error). One thread at a time (the CLI's helper).
      */
     public static void quietly(Runnable body) {

@@ -20,8 +20,6 @@ import org.attention4j.spi.AttentionBackend;
 import org.attention4j.spi.AttentionProblem;
 import org.attention4j.spi.BySequence;
 import org.attention4j.spi.DecodeProblem;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The {@code cpu} backend: FlashAttention's tiled online softmax in float32, multi-threaded over
@@ -86,7 +84,6 @@ public final class TiledCpuBackend implements AttentionBackend {
     /** Rotated-key floats alive at once, at most (besides one group that is larger on its own). */
     private static final long LAYOUT_BUDGET = 16L << 20;
 
-    private static final Logger LOG = LoggerFactory.getLogger(TiledCpuBackend.class);
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final int threads;
@@ -113,7 +110,6 @@ public final class TiledCpuBackend implements AttentionBackend {
             ThreadFactory tf = r -> new BlockSlot.WorkerThread(r, "attention4j-cpu-" + id + "-" + n.incrementAndGet());
             pool = Executors.newFixedThreadPool(threads, tf);
         }
-        LOG.debug("cpu backend with {} threads", threads);
     }
 
     @Override

@@ -43,9 +43,9 @@ class ColdStartTest {
     }
 
     @Test
-    void awaitingLoggingWithoutAHelperReturnsAtOnce() {
+    void withoutAHelperTheCallStartsAtOnce() {
         long t0 = System.nanoTime();
-        ColdStart.awaitLogging();
+        ColdStart.computeStarts();
         assertTrue(System.nanoTime() - t0 < 1_000_000_000L);
     }
 }
