@@ -34,15 +34,17 @@ final class ColdStart {
     /** The warm-up stops by itself after this long, if the command never computes (an error, say). */
     static final long WARM_UP_LIMIT_MS = 3000;
     /**
-     * The warm-up's problem, Q [1, 1, 64, 64] over K, V [1, 1, 1201, 64]: one query tile over eleven key tiles, so
-     * that the per-tile code (online softmax, rescaling) is called often enough to be compiled too, not only the
-     * inner loops. Its branches are those of common calls, so that C2's code for them stays valid when the real
-     * call comes: the most common head dim, and a last key tile whose length is not a multiple of six (the
-     * kernels' remainder loops). With D = 32 and 1200 keys instead, the real call of {@code bench/cli_cold.sh}
-     * hit untaken branches, and C2 compiled the value kernel four times.
+     * The warm-up's problem: Q [1, 1, Br, 64] over K, V [1, 1, 241, 64], one query tile of the backend's full
+     * height ({@link TiledCpuBackend#queryTileRows()}) over three key tiles. C2 compiles a loop for the trip
+     * count it profiled: warmed up on 64-row tiles, the portable kernels then ran the 512-row tiles of
+     * {@code bench/cli_cold.sh}'s problem clearly slower for the rest of the process (seen by repeating the call
+     * with temporary timers). Its branches are those of common calls, so that C2's
+     * code stays valid when the real call comes: the most common head dim, and a last key tile whose length is not
+     * a multiple of six (the kernels' remainder loops; with D = 32 and 1200 keys instead, the real call hit
+     * untaken branches and C2 compiled the value kernel four times). Few keys keep each call short: the warm-up
+     * stops only between calls, and a call still running takes a core from the real one.
      */
-    private static final int WARM_UP_QUERIES = 64;
-    private static final int WARM_UP_KEYS = 1201;
+    private static final int WARM_UP_KEYS = 241;
     private static final int WARM_UP_DIM = 64;
 
     /** The longest {@link #computeStarts()} waits for the logging; it starts in far less. */
@@ -121,21 +123,14 @@ final class ColdStart {
     }
 
     private static void warmUp() {
-        SplittableRandom random = new SplittableRandom(1);
-        float[] x = new float[WARM_UP_KEYS * WARM_UP_DIM];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) (random.nextDouble() * 2 - 1);
-        }
-        Tensor q = Tensor.of(Arrays.copyOf(x, WARM_UP_QUERIES * WARM_UP_DIM), 1, 1, WARM_UP_QUERIES, WARM_UP_DIM);
-        Tensor kv = Tensor.of(x, 1, 1, WARM_UP_KEYS, WARM_UP_DIM);
         long deadline = System.nanoTime() + WARM_UP_LIMIT_MS * 1_000_000L;
-        // Quietly: the kernels' one INFO line belongs to the command's own engine (a command that fails on its
-        // input prints its error line only).
-        AttentionProblem problem = AttentionProblem.of(q, kv, kv, AttentionOptions.DEFAULTS);
-        // The backend itself, not an engine: an engine logs when it opens, and a call to a logger while the other
-        // helper configures logback is replayed later behind SLF4J's note (any level: the level is not known yet).
+        // Quietly, from the first use of the cpu classes on (the kernels are chosen then): their one INFO line
+        // belongs to the command's own engine (a command that fails on its input prints its error line only).
         SimdSupport.quietly(() -> {
+            // The backend itself, not an engine: an engine logs when it opens, and a call to a logger while the
+            // other helper configures logback is replayed later behind SLF4J's note (any level: none is set yet).
             try (TiledCpuBackend cpu = new TiledCpuBackend(1)) {
+                AttentionProblem problem = problem(TiledCpuBackend.queryTileRows());
                 while (!COMPUTING.get() && System.nanoTime() < deadline) {
                     cpu.compute(problem);
                 }
@@ -144,5 +139,16 @@ final class ColdStart {
                 // meets again and reports in its own words.
             }
         });
+    }
+
+    private static AttentionProblem problem(int queries) {
+        SplittableRandom random = new SplittableRandom(1);
+        float[] x = new float[Math.max(queries, WARM_UP_KEYS) * WARM_UP_DIM];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        Tensor q = Tensor.of(Arrays.copyOf(x, queries * WARM_UP_DIM), 1, 1, queries, WARM_UP_DIM);
+        Tensor kv = Tensor.of(Arrays.copyOf(x, WARM_UP_KEYS * WARM_UP_DIM), 1, 1, WARM_UP_KEYS, WARM_UP_DIM);
+        return AttentionProblem.of(q, kv, kv, AttentionOptions.DEFAULTS);
     }
 }

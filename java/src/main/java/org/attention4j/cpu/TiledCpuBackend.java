@@ -123,6 +123,15 @@ public final class TiledCpuBackend implements AttentionBackend {
     }
 
     /**
+     * The most query rows a task's tile holds ({@link #BR}, which depends on the kernel kind): the trip count of
+     * the kernels' row loops in calls with many queries. Work that only warms the kernels up should use as many,
+     * because C2 limits a loop's unrolling, and with it the vector width, to the trip count it profiled.
+     */
+    public static int queryTileRows() {
+        return BR;
+    }
+
+    /**
      * Query rows per task: {@link #BR}, halved (down to {@link #BR_MIN}) while the (batch, head, query tile) tasks
      * would be fewer than four per thread, so that small problems still spread over every thread and causal
      * problems still balance.
