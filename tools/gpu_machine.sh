@@ -28,7 +28,25 @@ GPU_CLASSES=(JCudaNativesTest JniSymbolsTest FlashJniSymbolsTest DeviceTensorTes
 
 pack() {
     command -v nvcc >/dev/null || { echo "pack: nvcc is needed here to build the kernels" >&2; exit 2; }
-    bash ../shared/device/pack.sh || exit 1
+    # The shared pack.sh runs Maven at the root, whose reactor also holds the Spark module: its test scope
+    # (Spark itself) neither resolves before an install nor fits 64 MiB, and copy-dependencies failed on it.
+    # Maven reads extra options from .mvn/maven.config, so for the pack alone the reactor is the java module.
+    if [[ -e .mvn/maven.config ]]; then
+        echo "pack: .mvn/maven.config exists; the pack writes its own (-pl java) and would lose yours" >&2
+        exit 2
+    fi
+    mkdir -p .mvn && echo "-pl java" > .mvn/maven.config
+    trap 'rm -f .mvn/maven.config; rmdir .mvn 2>/dev/null' EXIT
+    bash ../shared/device/pack.sh
+    local packed=$?
+    rm -f .mvn/maven.config; rmdir .mvn 2>/dev/null; trap - EXIT
+    [[ $packed == 0 ]] || { echo "pack: ../shared/device/pack.sh failed (status $packed)" >&2; exit 1; }
+    # Class folders of an earlier Spark build would ride along: the device runs no Spark.
+    for d in .device/classes/*/; do
+        if [[ -d "$d/org/attention4j/spark" ]]; then
+            rm -rf "$d"
+        fi
+    done
     grep -q "attention4j_kernels.fatbin" <(find .device/classes -name '*.fatbin') \
         || { echo "pack: no kernels in .device/ (was nvcc found by the build?)" >&2; exit 1; }
     echo "[gpu_machine] native CUDA tests (built here, sent along)"
