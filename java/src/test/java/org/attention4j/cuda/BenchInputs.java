@@ -6,8 +6,8 @@ import java.util.stream.IntStream;
 /**
  * Benchmark inputs, cheap to make: uniform in {@code [-sqrt 3, sqrt 3)} (mean 0, variance 1, as the Gaussian
  * inputs they replace), filled in parallel chunks each seeded from {@code (seed, chunk)}, so the values do not
- * depend on the thread count. {@code nextGaussian} per element cost minutes of host time on the GPU machine
- * before the first kernel ran (issue 11): its time belongs to kernels.
+ * depend on the thread count (the long-sequence GPU test uses them too). {@code nextGaussian} per element cost
+ * minutes of host time on the GPU machine before the first kernel ran (issue 11): its time belongs to kernels.
  */
 final class BenchInputs {
     private static final int CHUNK = 1 << 20;

@@ -274,15 +274,11 @@ class CudaFlashGpuTest {
     @Test
     void longSequenceRunsInLinearMemory() {
         int n = 131_072, h = 8, d = 128;
-        Random rnd = new Random(SEED + 51);
-        float[] qa = new float[n * h * d];
-        float[] ka = new float[n * h * d];
-        float[] va = new float[n * h * d];
-        for (int i = 0; i < qa.length; i++) {
-            qa[i] = NaiveAttention.round((float) rnd.nextGaussian(), Precision.FP16);
-            ka[i] = NaiveAttention.round((float) rnd.nextGaussian(), Precision.FP16);
-            va[i] = NaiveAttention.round((float) rnd.nextGaussian(), Precision.FP16);
-        }
+        // 400M values: BenchInputs' parallel cheap generator, not nextGaussian one by one (seconds of the GPU
+        // machine's few minutes, issue 11).
+        float[] qa = fp16(BenchInputs.values(SEED + 51, (long) n * h * d));
+        float[] ka = fp16(BenchInputs.values(SEED + 52, (long) n * h * d));
+        float[] va = fp16(BenchInputs.values(SEED + 53, (long) n * h * d));
         try (CudaAttention cuda = CudaAttention.open(Precision.FP16);
              DeviceTensor q = cuda.upload(qa, DType.FP16, 1, h, n, d);
              DeviceTensor k = cuda.upload(ka, DType.FP16, 1, h, n, d);
@@ -417,5 +413,12 @@ class CudaFlashGpuTest {
             boolean ok = want[i] == got[i] || Math.abs(want[i] - got[i]) <= rel * (1 + Math.abs(want[i]));
             assertTrue(ok, what + " lse[" + i + "] " + got[i] + " vs " + want[i]);
         }
+    }
+
+    /** {@code a} rounded to fp16 in place (in parallel: the long-sequence inputs have 134M values each). */
+    private static float[] fp16(float[] a) {
+        java.util.stream.IntStream.range(0, a.length).parallel()
+                .forEach(i -> a[i] = NaiveAttention.round(a[i], Precision.FP16));
+        return a;
     }
 }
