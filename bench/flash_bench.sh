@@ -4,7 +4,7 @@
 # batch (B*N = 16384), N from 512 to 16384, D 64 and 128 (H = 2048/D), causal and not, fp16 and bf16; TFLOP/s
 # (4*B*H*N*N*D, halved for causal) and the ratios; decode tokens/s for one query over 32k and 128k cached keys.
 #
-#   here:        bash ../shared/device/pack.sh              (builds, fills .device/)
+#   here:        bash tools/gpu_machine.sh pack             (builds, fills .device/; the java module alone)
 #   device run:  bash bench/flash_bench.sh                  (with carry [".device"]; results under $OUT)
 #
 # CASES ("B,H,N,D,causal;..."), DECODE ("B,Hq,Hkv,D,L;..."), PRECISIONS and ITERS may be overridden.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GPU benchmark, in one device run: attention4j's CUDA path (GpuBench) and PyTorch's
-# scaled_dot_product_attention (math backend and default) on the same shapes and precisions, TFLOP/s
-# (4*B*H*Nq*Nk*D, halved for causal), the ratios, and the softmax kernel's bandwidth vs a device copy.
+# scaled_dot_product_attention (each backend pinned per row: math, flash, efficient, cudnn, and the default with
+# the backend it picked) on the same shapes and precisions, TFLOP/s (4*B*H*Nq*Nk*D, halved for causal), the
+# ratios, and the softmax kernel's bandwidth vs a device copy.
 #
-#   here:        bash ../shared/device/pack.sh              (builds, fills .device/)
+#   here:        bash tools/gpu_machine.sh pack             (builds, fills .device/; the java module alone)
 #   device run:  bash bench/gpu_bench.sh                    (with carry [".device"]; results under $OUT)
 #
 # CASES ("B,H,Nq,Nk,D,causal;...") and PRECISIONS (fp32,tf32,fp16,bf16) may be overridden from the environment.

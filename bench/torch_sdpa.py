@@ -4,7 +4,8 @@
 Like for like (issue 11): both sides are timed the same way, wall clock around a call and its synchronisation
 (attention4j's calls return synchronised), median over rounds after warm-up; the back-to-back throughput with
 CUDA events is printed beside it. Each PyTorch backend is pinned per row with torch.nn.attention.sdpa_kernel
-(math, flash, efficient, cudnn, and PyTorch's own choice) and a backend that refuses the case says so. The math
+(math, flash, efficient, cudnn, and PyTorch's own choice, whose row names the backend it picked) and a backend
+that refuses the case says so. The math
 backend at fp16/bf16 upcasts to fp32 unless torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True): it is
 set, so math computes at the precision asked, as attention4j does; the TF32 flags of every row are printed.
 TFLOP/s = 4*B*H*Nq*Nk*D / time (halved for causal). With --compare FILE (GpuBench's --json output) it prints
@@ -25,6 +26,15 @@ DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16, "
 BACKENDS = (("math", [SDPBackend.MATH]), ("flash", [SDPBackend.FLASH_ATTENTION]),
             ("efficient", [SDPBackend.EFFICIENT_ATTENTION]), ("cudnn", [SDPBackend.CUDNN_ATTENTION]),
             ("default", None))
+def default_choice(q, k, v, is_causal):
+    """The backend PyTorch's own dispatch picks for these inputs (its private _fused_sdp_choice), or why unknown."""
+    try:
+        choice = torch._fused_sdp_choice(q, k, v, None, 0.0, is_causal)
+        return SDPBackend(choice).name.lower()
+    except Exception as e:  # a PyTorch without it, or a value this enum does not know
+        return f"unknown ({type(e).__name__})"
+
+
 def run_case(case, prec, iters):
     b, h, nq, nk, d, causal = (int(x) for x in case.split(","))
     torch.backends.cuda.matmul.allow_tf32 = prec == "tf32"
@@ -51,6 +61,8 @@ def run_case(case, prec, iters):
         def call():
             return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
         row = {"impl": "torch-" + name, "case": case, "precision": prec, **flags}
+        if backends is None:
+            row["backend_chosen"] = default_choice(q, k, v, is_causal)
         try:
             if backends is None:
                 ms, ev = time_sync_ms(call, iters), time_events_ms(call, iters)
@@ -113,6 +125,10 @@ def main():
                     cells.append(f"{tf:>9.2f}{ratio:>7}")
             ms = f"{m:>8.2f}" if m else f"{'-':>8}"
             print(f"{case:<26} {prec:<5} {ms} " + " ".join(cells))
+    print("\nPyTorch's default row: the backend its dispatch picked")
+    for r in rows:
+        if "backend_chosen" in r:
+            print(f"  {r['case']:<26} {r['precision']:<5} {r['backend_chosen']}")
     print("\nPyTorch errors (why a backend refused):")
     for r in rows:
         if "error" in r:

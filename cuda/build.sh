@@ -27,7 +27,9 @@ if [[ -z "$nvcc" ]] || ! "$nvcc" --version >/dev/null 2>&1; then
     exit 0
 fi
 
-# SASS for every supported architecture, PTX for the newest so that later GPUs JIT it.
+# SASS for every supported architecture, PTX for the newest so that later GPUs JIT it. sm_75 (Turing: T4, the
+# common inference card of cloud providers) is the oldest CudaProbe accepts (MIN_CC 75); compressed, its SASS
+# costs little of the 64 MiB a device visit carries (docs/benchmarks/gpu_readiness_2026-12-08.txt).
 gencode=(
     -gencode arch=compute_75,code=sm_75
     -gencode arch=compute_80,code=sm_80
