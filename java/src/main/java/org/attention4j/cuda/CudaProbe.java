@@ -16,8 +16,10 @@ import jcuda.runtime.JCuda;
 
 /**
  * Finds out whether the CUDA backend can run here: the JCuda driver binding and {@code libcuda.so.1}, a device,
- * the JCublas binding and {@code libcublas.so.12}, and the packaged kernels. Every check runs, so the detail
- * names everything that is missing at once. Loading a JCuda binding whose system library is absent raises
+ * the packaged kernels, and (for the cuBLAS path only) the JCublas binding and {@code libcublas.so.12}. Every
+ * check runs, so the detail names everything that is missing at once. Without cuBLAS the backend still runs,
+ * on the fused kernels alone ({@link PathChoice}): calls they cannot take (masks, {@code Dv != D}, D over 256)
+ * then fail with the reason. Loading a JCuda binding whose system library is absent raises
  * {@link UnsatisfiedLinkError}; that and {@link CudaException} are the only failures caught.
  */
 final class CudaProbe {
@@ -42,7 +44,36 @@ final class CudaProbe {
         }
     }
 
-    static CudaSupport.Availability run() {
+    /**
+     * What the probe found.
+     *
+     * @param availability  whether the backend can run, and the detail
+     * @param cublasMissing null when cuBLAS loaded, else why not (the backend then runs the fused path alone)
+     */
+    record Result(CudaSupport.Availability availability, String cublasMissing) {
+    }
+
+    /**
+     * The verdict from what the checks found (a pure function, tested without a GPU).
+     *
+     * @param missing       what the backend cannot run without (driver, device, kernels, a failed start)
+     * @param cublasMissing null when cuBLAS loaded, else why not
+     * @param found         the device and the kernels' nvcc, for a usable verdict
+     */
+    static Result verdict(List<String> missing, String cublasMissing, String found) {
+        if (!missing.isEmpty()) {
+            List<String> all = new ArrayList<>(missing);
+            if (cublasMissing != null) {
+                all.add(cublasMissing);
+            }
+            return new Result(new CudaSupport.Availability(false, String.join("; ", all)), cublasMissing);
+        }
+        String detail = cublasMissing == null ? found : found + "; without cuBLAS (" + cublasMissing
+                + "): the fused kernels only (no boolean or float masks, Dv == D, D <= " + FlashLaunch.MAX_DIM + ")";
+        return new Result(new CudaSupport.Availability(true, detail), cublasMissing);
+    }
+
+    static Result run() {
         List<String> missing = new ArrayList<>();
         String device = null;
         int ordinal;
@@ -50,7 +81,7 @@ final class CudaProbe {
             ordinal = deviceOrdinal();
         } catch (IllegalArgumentException e) {
             // A bad setting makes CUDA unusable; the probe says so instead of throwing (AUTO falls back).
-            return new CudaSupport.Availability(false, e.getMessage());
+            return verdict(List.of(e.getMessage()), null, null);
         }
         // Bindings loaded from a private directory, never from the shared temporary one (JCudaNatives).
         String[] natives = JCudaNatives.load();
@@ -88,8 +119,9 @@ final class CudaProbe {
                 missing.add(CudaErrors.describeInitError(e.getMessage()));
             }
         }
+        String cublasMissing = null;
         if (cublasError != null) {
-            missing.add(CudaErrors.describeCublasLinkError(cublasError));
+            cublasMissing = CudaErrors.describeCublasLinkError(cublasError);
         } else {
             JCuda.setExceptionsEnabled(true);
             JCublas2.setExceptionsEnabled(true);
@@ -98,24 +130,22 @@ final class CudaProbe {
             missing.add(CudaErrors.NO_KERNELS);
         }
         if (missing.isEmpty()) {
-            String failure = tryStart(device);
+            String failure = tryStart(device, cublasMissing == null);
             if (failure != null) {
                 missing.add(failure);
             }
         }
-        if (!missing.isEmpty()) {
-            return new CudaSupport.Availability(false, String.join("; ", missing));
-        }
         String nvcc = KernelResources.properties().getProperty("nvcc.version", "");
-        return new CudaSupport.Availability(true, device + (nvcc.isEmpty() ? "" : ", kernels from nvcc " + nvcc));
+        return verdict(missing, cublasMissing, device + (nvcc.isEmpty() ? "" : ", kernels from nvcc " + nvcc));
     }
 
     /**
      * Everything the backend needs at start, tried once so that AUTO can fall back instead of failing later:
-     * the primary context, the kernels' module (a fatbin without code for this GPU fails here) and a cuBLAS
-     * handle. Returns null when all work, else what failed.
+     * the primary context, the kernels' module (a fatbin without code for this GPU fails here) and, when its
+     * binding loaded, a cuBLAS handle (a cuBLAS that loads but does not start is a fault, not an absence).
+     * Returns null when all work, else what failed.
      */
-    private static String tryStart(String device) {
+    private static String tryStart(String device, boolean cublas) {
         CUdevice dev = new CUdevice();
         CUcontext ctx = new CUcontext();
         try {
@@ -133,6 +163,9 @@ final class CudaProbe {
             } catch (CudaException e) {
                 return CudaErrors.describeModuleLoadError(e.getMessage(), device,
                         KernelResources.properties().getProperty("nvcc.version", ""));
+            }
+            if (!cublas) {
+                return null;
             }
             cublasHandle h = new cublasHandle();
             try {

@@ -27,6 +27,8 @@ final class CudaRuntime {
     /** Every kernel of the fatbin, the fused ones (possibly absent from an older fatbin) included. */
     final Kernels kernels;
     final int multiprocessors;
+    /** Null when cuBLAS loaded, else why not: then the fused path alone runs ({@link PathChoice}). */
+    final String cublasMissing;
     /** The compute capability's major version (fused v2 needs 8 or more). */
     final int computeMajor;
     final CachingAllocator<CUdeviceptr> allocator;
@@ -45,8 +47,12 @@ final class CudaRuntime {
     private CudaRuntime(int ordinal) {
         try {
             JCudaDriver.setExceptionsEnabled(true);
-            JCuda.setExceptionsEnabled(true);
-            JCublas2.setExceptionsEnabled(true);
+            cublasMissing = CudaSupport.cublasMissing();
+            if (cublasMissing == null) {
+                // Touching a JCuda class whose initialisation failed would throw NoClassDefFoundError.
+                JCuda.setExceptionsEnabled(true);
+                JCublas2.setExceptionsEnabled(true);
+            }
             JCudaDriver.cuInit(0);
             CUdevice device = new CUdevice();
             JCudaDriver.cuDeviceGet(device, ordinal);
@@ -69,7 +75,7 @@ final class CudaRuntime {
         }
         allocator = new CachingAllocator<>(new CudaDeviceMemory(context));
         long staging = CudaSettings.stagingBytes();
-        workers = new WorkerPool(context, staging);
+        workers = new WorkerPool(context, staging, cublasMissing == null);
         transfers = new Transfers(staging);
         LOG.info("CUDA backend started: {}", CudaSupport.probe().detail());
     }

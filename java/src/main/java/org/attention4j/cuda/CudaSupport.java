@@ -6,9 +6,10 @@ import org.attention4j.spi.AttentionBackend;
 /**
  * Whether the CUDA backend can run here, and the entry to it for {@link org.attention4j.AttentionEngine}.
  *
- * <p>{@link #probe()} checks, once per JVM, the NVIDIA driver ({@code libcuda.so.1}) and a device, cuBLAS
- * ({@code libcublas.so.12}) and the packaged kernels; when any is missing its detail says what and how to get
- * it, and {@code Backend.AUTO} falls back to the CPU. Settings (system properties): {@code attention4j.cuda.device}
+ * <p>{@link #probe()} checks, once per JVM, the NVIDIA driver ({@code libcuda.so.1}) and a device, the packaged
+ * kernels and cuBLAS ({@code libcublas.so.12}); when the driver, a device or the kernels are missing its detail
+ * says what and how to get it, and {@code Backend.AUTO} falls back to the CPU. Without cuBLAS the backend runs
+ * the fused kernels alone, and says so in the detail. Settings (system properties): {@code attention4j.cuda.device}
  * (ordinal, default 0), {@code attention4j.cuda.precision} ({@code fp32|tf32|fp16|bf16}, default fp32, when the
  * engine builder does not set one), {@code attention4j.cuda.workspaceBytes} (see {@link CudaAttention}).
  */
@@ -27,21 +28,27 @@ public final class CudaSupport {
 
     /** Computed on first use, then kept: loading native libraries can be tried only once per JVM anyway. */
     private static final class Cached {
-        static final Availability RESULT = compute();
+        static final CudaProbe.Result RESULT = compute();
 
-        private static Availability compute() {
+        private static CudaProbe.Result compute() {
             try {
                 return CudaProbe.run();
             } catch (NoClassDefFoundError e) {
                 // JCuda's classes themselves are absent (a user excluded the optional dependency).
-                return new Availability(false, CudaErrors.NO_JCUDA + " (" + e.getMessage() + ")");
+                return new CudaProbe.Result(new Availability(false, CudaErrors.NO_JCUDA + " (" + e.getMessage()
+                        + ")"), null);
             }
         }
     }
 
     /** Probes the driver, the CUDA libraries and the kernels, once; never throws. */
     public static Availability probe() {
-        return Cached.RESULT;
+        return Cached.RESULT.availability();
+    }
+
+    /** Null when the probe loaded cuBLAS, else why not: the backend then has the fused path alone. */
+    static String cublasMissing() {
+        return Cached.RESULT.cublasMissing();
     }
 
     /**

@@ -43,7 +43,7 @@ final class FusedPath {
     /** The path of a call on device tensors (or of any call, when weights are not asked for). */
     PathChoice dispatch(DeviceProblem p) {
         return PathChoice.decideDense(p.mask() != null, p.dim(), p.valueDim(), storage, rt.computeMajor,
-                rt.kernels.fusedPresent(), CudaPath.current());
+                rt.kernels.fusedPresent(), CudaPath.current(), rt.cublasMissing);
     }
 
     /**
@@ -55,7 +55,7 @@ final class FusedPath {
         PathChoice d = dispatch(p);
         long weightBytes = 4L * p.batch() * p.heads() * p.nq() * p.nk();
         if (d.fused() && p.returnWeights() && weightBytes > CudaSettings.workspaceBytes()
-                && CudaPath.current() == CudaPath.AUTO) {
+                && CudaPath.current() == CudaPath.AUTO && rt.cublasMissing == null) {
             return new PathChoice(false, 0, "weights of " + weightBytes + " bytes exceed the workspace");
         }
         return d;
@@ -132,7 +132,7 @@ final class FusedPath {
      */
     AttentionResult varlen(VarlenProblem vp, AttentionBackend fallback) {
         PathChoice d = PathChoice.decide(false, vp.dim(), vp.valueDim(), storage, rt.computeMajor,
-                rt.kernels.fusedPresent(), CudaPath.current());
+                rt.kernels.fusedPresent(), CudaPath.current(), rt.cublasMissing);
         if (!d.fused() || vp.totalQ() == 0 || vp.maxNk() == 0) {
             LOG.debug("varlen per sequence: {}", d.fused() ? "no queries or no keys" : d.reason());
             return BySequence.varlen(fallback, vp);

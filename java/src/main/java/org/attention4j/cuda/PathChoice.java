@@ -1,5 +1,7 @@
 package org.attention4j.cuda;
 
+import org.attention4j.AttentionException;
+
 /**
  * The dispatch rule between the fused kernels and the cuBLAS path, as a pure function (unit-tested on the CPU).
  *
@@ -14,6 +16,10 @@ package org.attention4j.cuda;
  * {@code tools/gpu_machine.sh run} times both ways on fp32 and TF32 cases (step 42) so that the first GPU run
  * confirms or overturns the rule. Packed sequences keep the fused kernel at fp32 too: one launch against a
  * cuBLAS call per sequence.
+ *
+ * <p>Where cuBLAS is not loaded ({@code cublasMissing} not null) every call that the fused kernels take runs
+ * fused, and one they cannot take fails with both reasons (an {@link AttentionException}: the machine, not the
+ * call, lacks something).
  *
  * @param fused   whether the fused kernels run
  * @param version 1 or 2 when fused, 0 otherwise
@@ -31,12 +37,14 @@ record PathChoice(boolean fused, int version, String reason) {
      * @param ccMajor       the device's compute capability major version
      * @param kernelsLoaded whether the fatbin has the fused kernels
      * @param setting       the path setting
+     * @param cublasMissing null when cuBLAS is loaded, else why not
      * @throws IllegalArgumentException when {@link CudaPath#FUSED} is forced on a call the fused kernels cannot take
+     * @throws AttentionException       when the call needs the cuBLAS path and cuBLAS is not loaded
      */
     static PathChoice decideDense(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
-                                     boolean kernelsLoaded, CudaPath setting) {
-        PathChoice d = decide(hasMask, dim, valueDim, storage, ccMajor, kernelsLoaded, setting);
-        if (d.fused() && setting == CudaPath.AUTO && storage == DType.FP32) {
+                                     boolean kernelsLoaded, CudaPath setting, String cublasMissing) {
+        PathChoice d = decide(hasMask, dim, valueDim, storage, ccMajor, kernelsLoaded, setting, cublasMissing);
+        if (d.fused() && setting == CudaPath.AUTO && storage == DType.FP32 && cublasMissing == null) {
             return new PathChoice(false, 0, "auto: fp32/tf32 storage takes the cuBLAS path (SGEMM or TF32 GEMMs "
                     + "beat fused v1's CUDA-core math); " + CudaPath.PROPERTY + "=fused forces the fused kernel");
         }
@@ -45,9 +53,12 @@ record PathChoice(boolean fused, int version, String reason) {
 
     /** As {@link #decideDense} without its fp32 rule: the choice for packed sequences. */
     static PathChoice decide(boolean hasMask, int dim, int valueDim, DType storage, int ccMajor,
-                                boolean kernelsLoaded, CudaPath setting) {
+                                boolean kernelsLoaded, CudaPath setting, String cublasMissing) {
         String no = null;
         if (setting == CudaPath.CUBLAS) {
+            if (cublasMissing != null) {
+                throw new AttentionException(CudaPath.PROPERTY + "=cublas, but cuBLAS is not loaded: " + cublasMissing);
+            }
             return new PathChoice(false, 0, CudaPath.PROPERTY + "=cublas");
         }
         if (!kernelsLoaded) {
@@ -62,6 +73,10 @@ record PathChoice(boolean fused, int version, String reason) {
         if (no != null) {
             if (setting == CudaPath.FUSED) {
                 throw new IllegalArgumentException(CudaPath.PROPERTY + "=fused, but this call cannot run fused: " + no);
+            }
+            if (cublasMissing != null) {
+                throw new AttentionException("this call needs the cuBLAS path (" + no + "), but cuBLAS is not loaded: "
+                        + cublasMissing);
             }
             return new PathChoice(false, 0, no);
         }

@@ -13,25 +13,37 @@ import jcuda.jcublas.cublasPointerMode;
 import jcuda.runtime.cudaStream_t;
 
 /**
- * What one call needs for itself: a stream, a cuBLAS handle bound to it, and a pinned host staging buffer.
+ * What one call needs for itself: a stream, a cuBLAS handle bound to it (none where cuBLAS is not loaded: the
+ * fused path alone runs there), and a pinned host staging buffer.
  * Borrowed from the {@link WorkerPool} by exactly one thread at a time, so nothing in it is shared
  * concurrently (a cuBLAS handle must not be).
  */
 final class Worker {
     final CUstream stream = new CUstream();
-    final cublasHandle blas = new cublasHandle();
+    /** Null where cuBLAS is not loaded. */
+    final cublasHandle blas;
     private final long stagingLimit;
     private Pointer pinned;
     private ByteBuffer staging;
     private int mathMode = -1;
 
-    /** Creates the stream and handle; the context must be current in the calling thread. */
-    Worker(long stagingLimit) {
+    /** Creates the stream and, with {@code cublas}, the handle; the context must be current in the calling thread. */
+    Worker(long stagingLimit, boolean cublas) {
         this.stagingLimit = stagingLimit;
         JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        JCublas2.cublasCreate(blas);
-        JCublas2.cublasSetStream(blas, new cudaStream_t(stream));
-        JCublas2.cublasSetPointerMode(blas, cublasPointerMode.CUBLAS_POINTER_MODE_HOST);
+        if (!cublas) {
+            blas = null;
+            return;
+        }
+        blas = new cublasHandle();
+        try {
+            JCublas2.cublasCreate(blas);
+            JCublas2.cublasSetStream(blas, new cudaStream_t(stream));
+            JCublas2.cublasSetPointerMode(blas, cublasPointerMode.CUBLAS_POINTER_MODE_HOST);
+        } catch (RuntimeException e) {
+            JCudaDriver.cuStreamDestroy(stream);   // the one owner of the stream is this constructor until it returns
+            throw e;
+        }
     }
 
     /** Sets the handle's math mode when it differs from the last one set. */
@@ -80,7 +92,9 @@ final class Worker {
     /** Destroys the handle, stream and staging; the context must be current. */
     void destroy() {
         freeStaging();
-        JCublas2.cublasDestroy(blas);
+        if (blas != null) {
+            JCublas2.cublasDestroy(blas);
+        }
         JCudaDriver.cuStreamDestroy(stream);
     }
 }

@@ -15,12 +15,15 @@ final class WorkerPool {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerPool.class);
     private final CUcontext context;
     private final long stagingLimit;
+    private final boolean cublas;
     private final ConcurrentLinkedQueue<Worker> idle = new ConcurrentLinkedQueue<>();
     private final AtomicInteger created = new AtomicInteger();
 
-    WorkerPool(CUcontext context, long stagingLimit) {
+    /** @param cublas whether the workers get a cuBLAS handle (false where cuBLAS is not loaded) */
+    WorkerPool(CUcontext context, long stagingLimit, boolean cublas) {
         this.context = context;
         this.stagingLimit = stagingLimit;
+        this.cublas = cublas;
     }
 
     /** A worker for the calling thread alone, with the context current. */
@@ -28,7 +31,7 @@ final class WorkerPool {
         JCudaDriver.cuCtxSetCurrent(context);
         Worker w = idle.poll();
         if (w == null) {
-            w = new Worker(stagingLimit);
+            w = new Worker(stagingLimit, cublas);
             created.incrementAndGet();
         }
         return w;

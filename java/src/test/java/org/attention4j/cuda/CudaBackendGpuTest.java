@@ -50,6 +50,8 @@ class CudaBackendGpuTest {
     void requireGpu() {
         CudaSupport.Availability a = CudaSupport.probe();
         GpuRequirement.require(a.usable(), "no CUDA device: " + a.detail());
+        // The backend runs without cuBLAS (the fused kernels alone), this class's path does not.
+        GpuRequirement.require(CudaSupport.cublasMissing() == null, "no cuBLAS: " + CudaSupport.cublasMissing());
         System.setProperty("attention4j.cuda.poison", "true");   // host calls: device outputs NaN-filled first
         // This class covers the cuBLAS path (CudaFlashGpuTest the fused one): AUTO would send most calls there.
         System.setProperty(CudaPath.PROPERTY, "cublas");

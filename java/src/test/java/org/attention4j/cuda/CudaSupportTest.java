@@ -32,7 +32,7 @@ class CudaSupportTest {
         String old = System.getProperty("attention4j.cuda.device");
         System.setProperty("attention4j.cuda.device", "first");
         try {
-            CudaSupport.Availability a = CudaProbe.run();
+            CudaSupport.Availability a = CudaProbe.run().availability();
             assertFalse(a.usable());
             assertTrue(a.detail().contains("attention4j.cuda.device must be an integer >= 0, got 'first'"),
                     a.detail());
@@ -43,6 +43,25 @@ class CudaSupportTest {
                 System.setProperty("attention4j.cuda.device", old);
             }
         }
+    }
+
+    @Test
+    void withoutCublasTheBackendStillRunsTheFusedKernelsAndSaysSo() {
+        CudaProbe.Result fusedOnly = CudaProbe.verdict(java.util.List.of(), CudaErrors.NO_CUBLAS, "GPU 0");
+        assertTrue(fusedOnly.availability().usable());
+        assertTrue(fusedOnly.availability().detail().startsWith("GPU 0; without cuBLAS (" + CudaErrors.NO_CUBLAS),
+                fusedOnly.availability().detail());
+        assertTrue(fusedOnly.availability().detail().contains("the fused kernels only"));
+        assertEquals(CudaErrors.NO_CUBLAS, fusedOnly.cublasMissing());
+
+        CudaProbe.Result all = CudaProbe.verdict(java.util.List.of(), null, "GPU 0");
+        assertEquals(new CudaSupport.Availability(true, "GPU 0"), all.availability());
+
+        CudaProbe.Result none = CudaProbe.verdict(java.util.List.of(CudaErrors.NO_DRIVER, CudaErrors.NO_KERNELS),
+                CudaErrors.NO_CUBLAS, null);
+        assertFalse(none.availability().usable());
+        assertEquals(CudaErrors.NO_DRIVER + "; " + CudaErrors.NO_KERNELS + "; " + CudaErrors.NO_CUBLAS,
+                none.availability().detail(), "everything missing is named at once");
     }
 
     @Test
