@@ -304,7 +304,8 @@ public final class AttentionEngine implements AutoCloseable {
                     String why;
                     AttentionBackend cuda = null;
                     String failure = null;
-                    if (a.usable()) {
+                    // Without cuBLAS the backend runs only what the fused kernels take: not AUTO's promise.
+                    if (a.usable() && a.cublas()) {
                         try {
                             cuda = CudaSupport.open(cudaPrecision);
                         } catch (AttentionException ex) {
@@ -319,6 +320,10 @@ public final class AttentionEngine implements AutoCloseable {
                     } else if (failure != null) {
                         why = "auto: CUDA probe passed but the backend failed to open (" + failure + "); using cpu with "
                                 + threads + " threads";
+                        e = new AttentionEngine(new TiledCpuBackend(threads), why);
+                    } else if (a.usable()) {
+                        why = "auto: CUDA runs only the fused kernels here (" + a.detail() + "); using cpu with "
+                                + threads + " threads (Backend.CUDA takes the fused-only backend)";
                         e = new AttentionEngine(new TiledCpuBackend(threads), why);
                     } else {
                         why = "auto: CUDA not usable (" + a.detail() + "); using cpu with " + threads + " threads";

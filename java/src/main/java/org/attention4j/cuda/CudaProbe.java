@@ -66,11 +66,11 @@ final class CudaProbe {
             if (cublasMissing != null) {
                 all.add(cublasMissing);
             }
-            return new Result(new CudaSupport.Availability(false, String.join("; ", all)), cublasMissing);
+            return new Result(new CudaSupport.Availability(false, String.join("; ", all), false), cublasMissing);
         }
         String detail = cublasMissing == null ? found : found + "; without cuBLAS (" + cublasMissing
                 + "): the fused kernels only (no boolean or float masks, Dv == D, D <= " + FlashLaunch.MAX_DIM + ")";
-        return new Result(new CudaSupport.Availability(true, detail), cublasMissing);
+        return new Result(new CudaSupport.Availability(true, detail, cublasMissing == null), cublasMissing);
     }
 
     static Result run() {

@@ -22,8 +22,14 @@ public final class CudaSupport {
      *
      * @param usable whether it can run
      * @param detail what was found (device, driver), or what is missing and how to get it
+     * @param cublas whether cuBLAS loaded too: without it a usable backend runs the fused kernels alone, which
+     *               {@code Backend.AUTO} does not pick (it promises every call an answer)
      */
-    public record Availability(boolean usable, String detail) {
+    public record Availability(boolean usable, String detail, boolean cublas) {
+        /** An availability with cuBLAS whenever the backend is usable. */
+        public Availability(boolean usable, String detail) {
+            this(usable, detail, usable);
+        }
     }
 
     /** Computed on first use, then kept: loading native libraries can be tried only once per JVM anyway. */

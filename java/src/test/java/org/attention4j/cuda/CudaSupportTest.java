@@ -53,9 +53,11 @@ class CudaSupportTest {
                 fusedOnly.availability().detail());
         assertTrue(fusedOnly.availability().detail().contains("the fused kernels only"));
         assertEquals(CudaErrors.NO_CUBLAS, fusedOnly.cublasMissing());
+        assertFalse(fusedOnly.availability().cublas(), "AUTO reads this and stays on the cpu");
 
         CudaProbe.Result all = CudaProbe.verdict(java.util.List.of(), null, "GPU 0");
-        assertEquals(new CudaSupport.Availability(true, "GPU 0"), all.availability());
+        assertEquals(new CudaSupport.Availability(true, "GPU 0", true), all.availability());
+        assertEquals(all.availability(), new CudaSupport.Availability(true, "GPU 0"), "two-argument form");
 
         CudaProbe.Result none = CudaProbe.verdict(java.util.List.of(CudaErrors.NO_DRIVER, CudaErrors.NO_KERNELS),
                 CudaErrors.NO_CUBLAS, null);
