@@ -316,6 +316,41 @@ class CudaBackendGpuTest {
         }
     }
 
+    /**
+     * Each kind of call that can run out of device memory (a tensor's allocation, an upload, a KV cache, a call on
+     * device tensors whose scores do not fit, one into caller-owned tensors) raises the OOM subclass of
+     * AttentionException, gives back what it took, and leaves the backend computing correctly (issue 10).
+     */
+    @Test
+    void everyKindOfCallThatRunsOutOfMemoryLeavesTheBackendUsable() {
+        // Every request is 256 GiB or more (fp32): more than any GPU has, H200 included.
+        int n = 1 << 18;          // scores of one head: 2^36 floats
+        Random rnd = new Random(SEED + 5);
+        try (CudaAttention cuda = CudaAttention.open(Precision.FP32);
+             DeviceTensor q = cuda.upload(new float[n * 4], DType.FP32, 1, 1, n, 4);
+             DeviceTensor out = cuda.allocate(DType.FP32, 1, 1, n, 4)) {
+            List<Runnable> calls = List.of(
+                    () -> cuda.allocate(DType.FP32, 1 << 16, 1 << 16, 16).close(),
+                    () -> cuda.upload(java.nio.FloatBuffer.allocate(0), DType.FP32, 1 << 16, 1 << 16, 16).close(),
+                    () -> cuda.newKvCache(1, 1 << 12, 1 << 20, 16, 16).close(),
+                    () -> cuda.attention(q, q, q, AttentionOptions.builder().build()).close(),
+                    () -> cuda.attentionInto(q, q, q, AttentionOptions.builder().build(), out, null, null));
+            for (int i = 0; i < calls.size(); i++) {
+                long inUse = cuda.memoryStats().bytesInUse();
+                org.attention4j.AttentionOutOfMemoryException x = assertThrows(
+                        org.attention4j.AttentionOutOfMemoryException.class, calls.get(i)::run, "call " + i);
+                assertTrue(x.getMessage().contains("out of memory"), "call " + i + ": " + x.getMessage());
+                assertEquals(inUse, cuda.memoryStats().bytesInUse(), "call " + i + " released what it took");
+                Tensor a = rounded(rnd, Precision.FP32, 1, 2, 9, 8);
+                try (DeviceTensor d = cuda.upload(a.data(), DType.FP32, 1, 2, 9, 8);
+                     DeviceAttentionResult r = cuda.attention(d, d, d, AttentionOptions.builder().build())) {
+                    AttentionResult want = new ReferenceBackend().compute(AttentionProblem.of(a, a, a, null));
+                    assertTrue(maxError(want.output().data(), r.output().download(), "after call " + i) <= 1e-5);
+                }
+            }
+        }
+    }
+
     @Test
     void deviceTensorsRoundTripInEveryType() {
         Random rnd = new Random(SEED + 4);
