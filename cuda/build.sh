@@ -42,6 +42,11 @@ flags=(-O3 -std=c++17)
 threads="${A4J_NVCC_THREADS:-$(nproc 2>/dev/null || echo 2)}"
 
 nvcc_version="$("$nvcc" --version | sed -n 's/.*release \([0-9.]*\), V\([0-9.]*\).*/\2/p')"
+if [[ "${nvcc_version%%.*}" != 12 ]]; then
+    # Code from a newer nvcc than the driver does not load; JCuda 12.6 targets CUDA 12 drivers.
+    echo "warning: nvcc $nvcc_version: these kernels load only on drivers of CUDA ${nvcc_version%%.*} or newer;" \
+        "for CUDA 12 drivers build with NVCC=/usr/local/cuda-12.x/bin/nvcc (docker/Dockerfile pins 12.6)" >&2
+fi
 sources=("$here"/*.cu "$here"/*.cuh "$here"/*.h)  # everything all.cu may include: a change rebuilds
 hash="$( (cat "${sources[@]}"; echo "$nvcc_version ${gencode[*]} ${flags[*]} compress-all") | sha256sum | cut -c1-16)"
 

@@ -40,7 +40,7 @@ public final class Tensor {
     }
 
     /**
-     * A tensor over a {@link FloatBuffer}'s remaining elements: the buffer's own array, not copied, when it is
+     * A tensor over a {@link java.nio.FloatBuffer}'s remaining elements: the buffer's own array, not copied, when it is
      * array-backed and exactly that array (so writes through either are seen by both), else a copy (a direct
      * buffer or a slice: the engine computes on {@code float[]}). The buffer's position is not moved.
      *

@@ -16,7 +16,7 @@ final class CudaErrors {
     static final String NO_CUBLAS = "libcublas.so.12 not found: install the CUDA 12 runtime libraries "
             + "(e.g. the nvidia/cuda:12.x runtime image) or add them to LD_LIBRARY_PATH";
     static final String NO_KERNELS = "kernels not built: the jar was built without nvcc; rebuild it where nvcc "
-            + "(CUDA 12 or newer) is on the PATH, e.g. with docker/Dockerfile";
+            + "(CUDA 12.x for CUDA 12 drivers) is on the PATH, e.g. with docker/Dockerfile";
     static final String NO_DEVICE =
             "no CUDA device visible: run on a machine with an NVIDIA GPU, or the Docker image with --gpus all";
     static final String NO_JCUDA = "JCuda is not on the class path: add org.jcuda:jcuda and org.jcuda:jcublas 12.6.0";
@@ -50,8 +50,8 @@ final class CudaErrors {
         if (message != null && message.contains("libcuda.so")) {
             return NO_DRIVER;
         }
-        return "the JCuda driver binding could not be loaded (" + firstLine(message) + "): JCuda 12.6 ships natives "
-                + "for linux-x86_64, windows-x86_64 and macOS only; check jcuda-natives for " + platform();
+        return "the JCuda driver binding could not be loaded (" + firstLine(message) + "): this build carries JCuda 12.6's "
+                + "natives for linux-x86_64 and windows-x86_64 only; check jcuda-natives for " + platform();
     }
 
     /** What is missing when the JCublas binding failed to load. */
