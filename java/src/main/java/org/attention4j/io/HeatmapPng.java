@@ -115,7 +115,7 @@ public final class HeatmapPng {
     }
 
     /** The PNG's text chunks: what the picture is, for viewers and for whoever finds the file later. */
-    private Map<String, String> describe(int rows, int cols) {
+    private Map<String, String> describe(int rows, int cols, double[] range) {
         Map<String, String> text = new java.util.LinkedHashMap<>();
         if (title != null) {
             text.put("Title", title);
@@ -123,9 +123,21 @@ public final class HeatmapPng {
         text.put("Software", "attention4j");
         text.put("Description", "attention map, " + rows + " queries (rows) x " + cols + " keys (columns), "
                 + scale.name().toLowerCase(java.util.Locale.ROOT) + " colour scale"
-                + (Double.isNaN(lo) ? ", automatic range" : ", range [" + lo + ", " + hi + "]")
+                + ", range " + rangeText(range) + (Double.isNaN(lo) ? " (automatic)" : "")
+                + (scale == Scale.LOG ? "; zeros and masked keys in the bottom colour" : "")
                 + "; NaN cells in cyan");
         return text;
+    }
+
+    /** The resolved range as the colours span it (a log scale's ends back from the log domain). */
+    private String rangeText(double[] range) {
+        if (Double.isNaN(range[0])) {
+            return "none (no finite value)";
+        }
+        boolean log = scale == Scale.LOG;
+        double bottom = log ? Math.exp(range[0]) : range[0];
+        double top = log ? Math.exp(range[1]) : range[1];
+        return "[" + (float) bottom + ", " + (float) top + "]";
     }
 
     private static void writePng(BufferedImage img, Path file, Map<String, String> text) throws IOException {
@@ -168,11 +180,12 @@ public final class HeatmapPng {
     public void write(float[] data, int offset, int rows, int cols, Path out) throws IOException {
         Objects.requireNonNull(out, "out");
         BufferedImage img = render(data, offset, rows, cols);
+        double[] range = resolveRange(data, offset, rows * cols);
         FileChecks.checkOutputs(Map.of(out.toString(), out), Map.of());
         Path target = out.toAbsolutePath();
         Path tmp = FileChecks.createTempBeside(target);
         try {
-            writePng(img, tmp, describe(rows, cols));
+            writePng(img, tmp, describe(rows, cols, range));
             FileChecks.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
@@ -213,7 +226,7 @@ public final class HeatmapPng {
             img.setRGB(0, py, w, 1, line, 0, w);
         }
         if (colorBar && !framed) {
-            drawBar(img, w, h);
+            drawBar(img, w, h, scale == Scale.LOG);
         }
         if (!framed) {
             return img;
@@ -308,11 +321,14 @@ public final class HeatmapPng {
         return color((v - lo0) / (hi0 - lo0));
     }
 
-    private static void drawBar(BufferedImage img, int x0, int h) {
+    /** The bare bar: on a log scale only the colours positive values take (the bottom one is for zeros). */
+    private static void drawBar(BufferedImage img, int x0, int h, boolean log) {
         int bg = 0xFFFFFF;
+        double from = log ? LOG_POSITIVE_FROM : 0.0;
         for (int y = 0; y < h; y++) {
             // Top of the bar is the top of the scale.
-            int rgb = color(h == 1 ? 1.0 : 1.0 - (double) y / (h - 1));
+            double t = h == 1 ? 1.0 : 1.0 - (double) y / (h - 1);
+            int rgb = color(from + (1 - from) * t);
             for (int x = 0; x < BAR_GAP + BAR_WIDTH; x++) {
                 img.setRGB(x0 + x, y, x < BAR_GAP ? bg : rgb);
             }

@@ -127,13 +127,24 @@ class HeatmapCommandTest {
             }
         }
         assertTrue(dark > 20, "title text drawn in the top band");
+        String tree = text(png);
+        assertTrue(tree.contains("Title=m.npy [2 x 3]"), tree);
+        assertTrue(tree.contains("Software=attention4j"), tree);
+        assertTrue(tree.contains("range [0.0, 1.0] (automatic)"), "the range the colours span: " + tree);
+        Path logPng = dir.resolve("log.png");
+        assertEquals(0, run("heatmap", "--weights", w.toString(), "--out", logPng.toString(), "--log"),
+                err.toString());
+        String logTree = text(logPng);
+        assertTrue(logTree.contains("log colour scale, range [0.25, 1.0] (automatic); zeros and masked keys in the "
+                + "bottom colour"), logTree);
+    }
+
+    /** The PNG's text chunks, one {@code keyword=value} line each. */
+    private static String text(Path png) throws IOException {
         javax.imageio.ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
         try (var in = ImageIO.createImageInputStream(png.toFile())) {
             reader.setInput(in);
-            org.w3c.dom.Node root = reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0");
-            String tree = dump(root);
-            assertTrue(tree.contains("Title=m.npy [2 x 3]"), tree);
-            assertTrue(tree.contains("Software=attention4j"), tree);
+            return dump(reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0"));
         } finally {
             reader.dispose();
         }

@@ -252,4 +252,19 @@ class HeatmapPngTest {
         assertFalse(Files.exists(out));
         assertNotEquals(HeatmapPng.color(0), HeatmapPng.color(1));
     }
+
+    @Test
+    void theBareLogColourBarSpansOnlyThePositiveColours() {
+        float[] m = {0f, 1e-4f, 0.5f, 1f, 0f, 1e-4f, 0.5f, 1f};
+        BufferedImage log = HeatmapPng.builder().log(true).colorBar(true).sides(32, 64).build().render(m, 0, 2, 4);
+        BufferedImage lin = HeatmapPng.builder().colorBar(true).sides(32, 64).build().render(m, 0, 2, 4);
+        assertTrue(log.getHeight() > 16, "a bar tall enough to have ends: " + log.getHeight());
+        int x = log.getWidth() - 1;
+        int bottom = log.getHeight() - 1;
+        assertEquals(HeatmapPng.color(HeatmapPng.LOG_POSITIVE_FROM), log.getRGB(x, bottom) & 0xFFFFFF,
+                "the log bar starts where positive values start");
+        assertTrue((log.getRGB(x, bottom) & 0xFFFFFF) != HeatmapPng.color(0.0), "not the zeros' colour");
+        assertEquals(HeatmapPng.color(0.0), lin.getRGB(lin.getWidth() - 1, lin.getHeight() - 1) & 0xFFFFFF);
+        assertEquals(HeatmapPng.color(1.0), log.getRGB(x, 0) & 0xFFFFFF, "both end at the top colour");
+    }
 }
