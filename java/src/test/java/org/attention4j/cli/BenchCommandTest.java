@@ -46,6 +46,7 @@ class BenchCommandTest extends CliTest {
         double tolerance = expected * 0.0005 / Math.max(ms - 0.0005, 1e-4) + 0.006;
         assertEquals(expected, gflops, tolerance, out);
         assertTrue(err.contains("bench [4/4] reference"), err);
+        assertTrue(out.contains("warmup 0 (and >= 0.0 s), iters 2"), "the header says how it timed:\n" + out);
     }
 
     @Test

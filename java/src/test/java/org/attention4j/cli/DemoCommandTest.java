@@ -42,6 +42,7 @@ class DemoCommandTest {
         assertEquals(0, rc, text + err);
         assertTrue(text.contains("backend: "), text);
         assertTrue(text.contains("all 5 checks OK"), text);
+        assertTrue(text.contains("time: median of timed runs after one warm-up"), "says how it timed:\n" + text);
         for (String c : new String[] {"self", "cross", "decode-gqa", "rope-position", "alibi-causal"}) {
             assertTrue(text.lines().anyMatch(l -> l.startsWith(c + " ") && l.endsWith("OK")), "row for " + c + ":\n"
                     + text);
