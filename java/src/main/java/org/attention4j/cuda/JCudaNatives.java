@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * {@code $XDG_CACHE_HOME/attention4j/natives} or {@code ~/.cache/attention4j/natives}, else a per-user directory
  * under {@code java.io.tmpdir}), which must be a real directory owned by this user with permissions
  * {@code rwx------}; a file already there is used only when its bytes equal the jar's (SHA-256), else replaced.
+ * Where no such directory can be had (a file system without POSIX permissions, as on Windows), the bindings are
+ * loaded from {@code java.library.path} alone.
  * JCuda's binding classes are then initialised with {@code java.io.tmpdir} pointing at that directory, so that its
  * loader finds the verified files; the property is restored at once. A binding on {@code java.library.path} still
  * comes first, as in JCuda: that path is the administrator's choice.
@@ -91,8 +93,12 @@ final class JCudaNatives {
                 extract(b, dir);
             }
         } catch (IOException e) {
-            // Not loading at all is the safe answer: JCuda would fall back to the shared directory.
-            Arrays.fill(result, "JCuda's native bindings were not loaded: " + e.getMessage());
+            // No private directory (say, a file system without POSIX permissions, as on Windows): only what the
+            // administrator put on java.library.path, never JCuda's extraction to the shared directory.
+            for (Binding b : Binding.values()) {
+                result[b.ordinal()] = fromLibraryPath(b, e.getMessage());
+            }
+            LOG.debug("JCuda bindings from java.library.path only ({}): {}", e.getMessage(), Arrays.toString(result));
             outcome = result;
             return result.clone();
         }
@@ -114,6 +120,25 @@ final class JCudaNatives {
     /** The private directory used, once {@link #load} has run (null before, or when it was refused). */
     static synchronized Path directory() {
         return directory;
+    }
+
+    /**
+     * Loads {@code b} from {@code java.library.path} alone; once it is loaded there, JCuda's own loader (which
+     * tries that path first) finds it and extracts nothing. Null when it loaded, else why not.
+     */
+    private static String fromLibraryPath(Binding b, String noDirectory) {
+        String name = LibUtils.createPlatformLibraryName(b.library + "-" + JCUDA_VERSION);
+        try {
+            System.loadLibrary(name);
+        } catch (UnsatisfiedLinkError e) {
+            String m = e.getMessage();
+            // A binding found whose own dependency is missing (libcuda.so.1, libcublas.so.12) says so; else it is
+            // simply not there.
+            return m != null && m.contains(name) && !m.contains("no " + name + " in java.library.path") ? m
+                    : "JCuda's native bindings were not loaded: " + noDirectory + "; " + name
+                    + " is not on java.library.path either";
+        }
+        return initialise(b);
     }
 
     private static String initialise(Binding b) {

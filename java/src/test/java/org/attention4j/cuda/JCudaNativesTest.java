@@ -85,6 +85,43 @@ class JCudaNativesTest {
         assertTrue(out.contains("tmpdir " + shared), out);
     }
 
+    @Test
+    void withoutAPrivateDirectoryOnlyTheLibraryPathIsTried() throws Exception {
+        assumeTrue(linuxX64(), "the natives on the test classpath are linux-x86_64's");
+        Path shared = Files.createDirectory(dir.resolve("shared-tmp"));
+        // A directory anybody may write: refused as the private one, as a file system without POSIX permissions
+        // (Windows) is.
+        Path base = Files.createDirectory(dir.resolve("base"));
+        Path open = Files.createDirectory(base.resolve("jcuda-" + JCudaNatives.JCUDA_VERSION));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path libs = Files.createDirectory(dir.resolve("libs"));
+        String name = JCudaNatives.Binding.DRIVER.fileName();
+        try (InputStream in = JCudaNatives.class.getResourceAsStream("/lib/" + name)) {
+            Files.write(libs.resolve(name), in.readAllBytes());
+        }
+        for (Path libraryPath : new Path[] {libs, dir.resolve("none")}) {
+            Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", org.attention4j.ChildClassPath.get(), "-Djava.io.tmpdir=" + shared,
+                    "-Djava.library.path=" + libraryPath, "-D" + JCudaNatives.DIR_PROPERTY + "=" + base,
+                    Child.class.getName())).redirectErrorStream(true).start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), out);
+            if (libraryPath == libs) {
+                // Found on the library path, then stopped by its own missing dependency: it was loaded from there.
+                assertTrue(out.contains(CudaErrors.NO_DRIVER), out);
+            } else {
+                assertTrue(out.contains("JCudaDriver-12.6.0-linux-x86_64 is not on java.library.path either"), out);
+            }
+            try (var files = Files.list(shared)) {
+                assertEquals(0, files.count(), "nothing extracted to the shared directory: " + out);
+            }
+            try (var files = Files.list(open)) {
+                assertEquals(0, files.count(), "nothing written to the refused directory: " + out);
+            }
+        }
+    }
+
     /** The probe in a fresh JVM (JCuda's classes initialise once per JVM). */
     public static final class Child {
         public static void main(String[] args) {
