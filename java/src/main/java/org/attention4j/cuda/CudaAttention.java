@@ -142,10 +142,8 @@ public final class CudaAttention implements AutoCloseable {
     }
 
     private AttentionResult hostCall(AttentionProblem problem, DeviceProblem p) {
-        Worker w = rt.workers.borrow();
-        CublasRun run = new CublasRun(rt, w, gp, p);
-        boolean healthy = false;
-        try {
+        return DeviceCall.within(new CublasRun(rt, rt.workers.borrow(), gp, p), run -> {
+            Worker w = run.worker;
             DType st = gp.storage();
             CUdeviceptr q = run.upload(problem.q().data(), st);
             CUdeviceptr k = run.upload(problem.k().data(), st);
@@ -171,13 +169,10 @@ public final class CudaAttention implements AutoCloseable {
                 l = new float[(int) p.rows()];
                 rt.transfers.downloadFloats(w, lse, DType.FP32, l.length, FloatBuffer.wrap(l));
             }
-            healthy = true;
             return new AttentionResult(Tensor.of(o, p.outputShape()),
                     weights == null ? null : Tensor.of(weights, p.batch(), p.heads(), p.nq(), p.nk()),
                     l == null ? null : Tensor.of(l, p.batch(), p.heads(), p.nq()), Backend.CUDA);
-        } finally {
-            run.finish(healthy);
-        }
+        });
     }
 
     /**
@@ -243,29 +238,22 @@ public final class CudaAttention implements AutoCloseable {
             flash.device(p, d.version(), q, k, v, output, weights, lse);
             return;
         }
-        withRetry(p, () -> {
-            Worker w = rt.workers.borrow();
-            CublasRun run = new CublasRun(rt, w, gp, p);
-            boolean healthy = false;
-            try {
-                CublasRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) -> {
-                    CUdeviceptr dst = weights.pointer().withByteOffset(4 * first);
-                    if (type == DType.FP32) {
-                        JCudaDriver.cuMemcpyDtoDAsync(dst, prob, 4 * count, w.stream);
-                    } else {
-                        Kernels.launch(rt.kernels.toF32(type), Kernels.elementwiseGrid(count), 1, 256, 0, w.stream,
-                                KernelArgs.convert(prob, dst, count).values());
-                    }
-                };
-                run.execute(q.pointer(), k.pointer(), v.pointer(), false, output.pointer(), output.dtype(),
-                        lse == null ? null : lse.pointer(), sink);
-                w.sync();
-                healthy = true;
-                return null;
-            } finally {
-                run.finish(healthy);
-            }
-        });
+        withRetry(p, () -> DeviceCall.within(new CublasRun(rt, rt.workers.borrow(), gp, p), run -> {
+            Worker w = run.worker;
+            CublasRun.WeightsSink sink = weights == null ? null : (prob, type, first, count) -> {
+                CUdeviceptr dst = weights.pointer().withByteOffset(4 * first);
+                if (type == DType.FP32) {
+                    JCudaDriver.cuMemcpyDtoDAsync(dst, prob, 4 * count, w.stream);
+                } else {
+                    Kernels.launch(rt.kernels.toF32(type), Kernels.elementwiseGrid(count), 1, 256, 0, w.stream,
+                            KernelArgs.convert(prob, dst, count).values());
+                }
+            };
+            run.execute(q.pointer(), k.pointer(), v.pointer(), false, output.pointer(), output.dtype(),
+                    lse == null ? null : lse.pointer(), sink);
+            w.sync();
+            return null;
+        }));
     }
 
     /**

@@ -25,6 +25,21 @@ abstract class DeviceCall implements AutoCloseable {
         this.worker = worker;
     }
 
+    /**
+     * Runs {@code body} on {@code call}, then ends the call: {@link #finish(boolean) finish(true)} when
+     * {@code body} returned, {@code finish(false)} when it threw, so every borrower ends its call by one rule.
+     */
+    static <C extends DeviceCall, T> T within(C call, java.util.function.Function<C, T> body) {
+        boolean healthy = false;
+        try {
+            T result = body.apply(call);
+            healthy = true;
+            return result;
+        } finally {
+            call.finish(healthy);
+        }
+    }
+
     /** Device scratch for this call, given back by {@link #close()}. */
     final CUdeviceptr scratch(long bytes) {
         CachingAllocator.Block<CUdeviceptr> b = rt.allocator.allocate(Math.max(1, bytes));

@@ -73,20 +73,20 @@ public final class DeviceKvCache extends KvCache {
      * a failure leaves the rotated-key cache invalid and reaches the caller as an AttentionException.
      */
     private void appendCall(java.util.function.Consumer<FlashRun> body) {
-        Worker w = rt.workers.borrow();
-        FlashRun run = new FlashRun(rt, w);
-        boolean healthy = false;
+        boolean done = false;
         try {
-            body.accept(run);
-            w.sync();
-            healthy = true;
+            DeviceCall.within(new FlashRun(rt, rt.workers.borrow()), run -> {
+                body.accept(run);
+                run.worker.sync();
+                return null;
+            });
+            done = true;
         } catch (jcuda.CudaException e) {
             throw CudaErrors.translate("an append to " + this, e);
         } finally {
-            if (!healthy) {
+            if (!done) {
                 rotValid = false;
             }
-            run.finish(healthy);
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 import org.attention4j.AttentionException;
 import org.attention4j.AttentionOptions;
@@ -63,66 +63,50 @@ final class FusedPath {
 
     /** A dense host call (engine-validated, no zero dims) on the fused path. */
     AttentionResult host(AttentionProblem problem, DeviceProblem p, int version) {
-        return guarded(p.describe(), () -> {
-            Worker w = rt.workers.borrow();
-            FlashRun run = new FlashRun(rt, w);
-            boolean healthy = false;
-            try {
-                long rows = (long) p.batch() * p.heads() * p.nq();
-                long outN = rows * p.valueDim();
-                Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
-                given.put(Buf.Q, run.upload(problem.q().data(), storage));
-                given.put(Buf.K, run.upload(problem.k().data(), storage));
-                given.put(Buf.V, run.upload(problem.v().data(), storage));
-                given.put(Buf.OUT, poisoned(run, w, outN));
-                if (p.returnLse()) {
-                    given.put(Buf.LSE, poisoned(run, w, rows));
-                }
-                if (p.returnWeights()) {
-                    given.put(Buf.WEIGHTS, poisoned(run, w, rows * p.nk()));
-                }
-                run.execute(FlashProgram.dense(p, storage, version, true, DType.FP32, p.returnLse(),
-                        p.returnWeights()), given);
-                float[] o = download(w, given.get(Buf.OUT), outN);
-                float[] l = p.returnLse() ? download(w, given.get(Buf.LSE), rows) : null;
-                float[] wt = p.returnWeights() ? download(w, given.get(Buf.WEIGHTS), rows * p.nk()) : null;
-                healthy = true;
-                return new AttentionResult(Tensor.of(o, p.outputShape()),
-                        wt == null ? null : Tensor.of(wt, p.batch(), p.heads(), p.nq(), p.nk()),
-                        l == null ? null : Tensor.of(l, p.batch(), p.heads(), p.nq()), Backend.CUDA);
-            } finally {
-                run.finish(healthy);
+        return onRun(p.describe(), run -> {
+            long rows = (long) p.batch() * p.heads() * p.nq();
+            long outN = rows * p.valueDim();
+            Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
+            given.put(Buf.Q, run.upload(problem.q().data(), storage));
+            given.put(Buf.K, run.upload(problem.k().data(), storage));
+            given.put(Buf.V, run.upload(problem.v().data(), storage));
+            given.put(Buf.OUT, poisoned(run, outN));
+            if (p.returnLse()) {
+                given.put(Buf.LSE, poisoned(run, rows));
             }
+            if (p.returnWeights()) {
+                given.put(Buf.WEIGHTS, poisoned(run, rows * p.nk()));
+            }
+            run.execute(FlashProgram.dense(p, storage, version, true, DType.FP32, p.returnLse(),
+                    p.returnWeights()), given);
+            float[] o = download(run, given.get(Buf.OUT), outN);
+            float[] l = p.returnLse() ? download(run, given.get(Buf.LSE), rows) : null;
+            float[] wt = p.returnWeights() ? download(run, given.get(Buf.WEIGHTS), rows * p.nk()) : null;
+            return new AttentionResult(Tensor.of(o, p.outputShape()),
+                    wt == null ? null : Tensor.of(wt, p.batch(), p.heads(), p.nq(), p.nk()),
+                    l == null ? null : Tensor.of(l, p.batch(), p.heads(), p.nq()), Backend.CUDA);
         });
     }
 
     /** A dense call on device tensors (checked by {@link CudaAttention}) on the fused path. */
     void device(DeviceProblem p, int version, DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor out,
                 DeviceTensor weights, DeviceTensor lse) {
-        guarded(p.describe(), () -> {
-            Worker w = rt.workers.borrow();
-            FlashRun run = new FlashRun(rt, w);
-            boolean healthy = false;
-            try {
-                Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
-                given.put(Buf.Q, q.pointer());
-                given.put(Buf.K, k.pointer());
-                given.put(Buf.V, v.pointer());
-                given.put(Buf.OUT, out.pointer());
-                if (lse != null) {
-                    given.put(Buf.LSE, lse.pointer());
-                }
-                if (weights != null) {
-                    given.put(Buf.WEIGHTS, weights.pointer());
-                }
-                run.execute(FlashProgram.dense(p, storage, version, false, out.dtype(), lse != null, weights != null),
-                        given);
-                w.sync();
-                healthy = true;
-                return null;
-            } finally {
-                run.finish(healthy);
+        onRun(p.describe(), run -> {
+            Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
+            given.put(Buf.Q, q.pointer());
+            given.put(Buf.K, k.pointer());
+            given.put(Buf.V, v.pointer());
+            given.put(Buf.OUT, out.pointer());
+            if (lse != null) {
+                given.put(Buf.LSE, lse.pointer());
             }
+            if (weights != null) {
+                given.put(Buf.WEIGHTS, weights.pointer());
+            }
+            run.execute(FlashProgram.dense(p, storage, version, false, out.dtype(), lse != null, weights != null),
+                    given);
+            run.worker.sync();
+            return null;
         });
     }
 
@@ -139,29 +123,21 @@ final class FusedPath {
         }
         AttentionOptions o = vp.options();
         FlashProgram.Varlen shape = varlenShape(vp);
-        return guarded(vp.describe(), () -> {
-            Worker w = rt.workers.borrow();
-            FlashRun run = new FlashRun(rt, w);
-            boolean healthy = false;
-            try {
-                long rows = (long) vp.totalQ() * vp.heads();
-                Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
-                given.put(Buf.Q, run.upload(vp.q().data(), storage));
-                given.put(Buf.K, run.upload(vp.k().data(), storage));
-                given.put(Buf.V, run.upload(vp.v().data(), storage));
-                given.put(Buf.OUT, poisoned(run, w, rows * vp.dim()));
-                if (o.returnLse()) {
-                    given.put(Buf.LSE, poisoned(run, w, rows));
-                }
-                run.execute(FlashProgram.varlen(shape, storage, d.version(), true, DType.FP32, o.returnLse()), given);
-                float[] out = download(w, given.get(Buf.OUT), rows * vp.dim());
-                float[] lse = o.returnLse() ? download(w, given.get(Buf.LSE), rows) : null;
-                healthy = true;
-                return new AttentionResult(Tensor.of(out, vp.totalQ(), vp.heads(), vp.dim()), null,
-                        lse == null ? null : Tensor.of(lse, vp.totalQ(), vp.heads()), Backend.CUDA);
-            } finally {
-                run.finish(healthy);
+        return onRun(vp.describe(), run -> {
+            long rows = (long) vp.totalQ() * vp.heads();
+            Map<Buf, CUdeviceptr> given = new EnumMap<>(Buf.class);
+            given.put(Buf.Q, run.upload(vp.q().data(), storage));
+            given.put(Buf.K, run.upload(vp.k().data(), storage));
+            given.put(Buf.V, run.upload(vp.v().data(), storage));
+            given.put(Buf.OUT, poisoned(run, rows * vp.dim()));
+            if (o.returnLse()) {
+                given.put(Buf.LSE, poisoned(run, rows));
             }
+            run.execute(FlashProgram.varlen(shape, storage, d.version(), true, DType.FP32, o.returnLse()), given);
+            float[] out = download(run, given.get(Buf.OUT), rows * vp.dim());
+            float[] lse = o.returnLse() ? download(run, given.get(Buf.LSE), rows) : null;
+            return new AttentionResult(Tensor.of(out, vp.totalQ(), vp.heads(), vp.dim()), null,
+                    lse == null ? null : Tensor.of(lse, vp.totalQ(), vp.heads()), Backend.CUDA);
         });
     }
 
@@ -186,33 +162,30 @@ final class FusedPath {
     /** A decode step with host queries over a device cache; the output and lse come back to the host. */
     AttentionResult decode(DecodeProblem dp, DeviceKvCache cache) {
         synchronized (cache) {
-            return guarded(dp.describe(), () -> {
-                Worker w = rt.workers.borrow();
-                FlashRun run = new FlashRun(rt, w);
-                boolean healthy = false;
+            return onRun(dp.describe(), run -> {
+                boolean done = false;
                 try {
                     long rows = (long) dp.batch() * dp.heads() * dp.nq();
                     Map<Buf, CUdeviceptr> given = cacheBuffers(cache);
                     boolean rotValid = rotation(dp, cache, given);
                     given.put(Buf.Q, run.upload(dp.q().data(), cache.dtype()));
-                    given.put(Buf.OUT, poisoned(run, w, rows * dp.dim()));
+                    given.put(Buf.OUT, poisoned(run, rows * dp.dim()));
                     boolean lse = dp.options().returnLse();
                     if (lse) {
-                        given.put(Buf.LSE, poisoned(run, w, rows));
+                        given.put(Buf.LSE, poisoned(run, rows));
                     }
                     run.execute(FlashProgram.decode(decodeShape(dp, cache), cache.dtype(), true, DType.FP32, lse,
                             rt.multiprocessors, rotValid), given);
-                    float[] out = download(w, given.get(Buf.OUT), rows * dp.dim());
-                    float[] l = lse ? download(w, given.get(Buf.LSE), rows) : null;
-                    healthy = true;
+                    float[] out = download(run, given.get(Buf.OUT), rows * dp.dim());
+                    float[] l = lse ? download(run, given.get(Buf.LSE), rows) : null;
+                    done = true;
                     rotated(dp, cache);
                     return new AttentionResult(Tensor.of(out, dp.batch(), dp.heads(), dp.nq(), dp.dim()), null,
                             l == null ? null : Tensor.of(l, dp.batch(), dp.heads(), dp.nq()), Backend.CUDA);
                 } finally {
-                    if (!healthy) {
+                    if (!done) {
                         cache.rotatedKeysLost();
                     }
-                    run.finish(healthy);
                 }
             });
         }
@@ -221,10 +194,8 @@ final class FusedPath {
     /** A decode step with device queries into device outputs (checked by {@link CudaAttention}). */
     void decode(DecodeProblem dp, DeviceKvCache cache, DeviceTensor q, DeviceTensor out, DeviceTensor lse) {
         synchronized (cache) {
-            guarded(dp.describe(), () -> {
-                Worker w = rt.workers.borrow();
-                FlashRun run = new FlashRun(rt, w);
-                boolean healthy = false;
+            onRun(dp.describe(), run -> {
+                boolean done = false;
                 try {
                     Map<Buf, CUdeviceptr> given = cacheBuffers(cache);
                     boolean rotValid = rotation(dp, cache, given);
@@ -235,15 +206,14 @@ final class FusedPath {
                     }
                     run.execute(FlashProgram.decode(decodeShape(dp, cache), cache.dtype(), false, out.dtype(),
                             lse != null, rt.multiprocessors, rotValid), given);
-                    w.sync();
-                    healthy = true;
+                    run.worker.sync();
+                    done = true;
                     rotated(dp, cache);
                     return null;
                 } finally {
-                    if (!healthy) {
+                    if (!done) {
                         cache.rotatedKeysLost();
                     }
-                    run.finish(healthy);
                 }
             });
         }
@@ -402,17 +372,17 @@ final class FusedPath {
         }
     }
 
-    private CUdeviceptr poisoned(FlashRun run, Worker w, long floats) {
+    private static CUdeviceptr poisoned(FlashRun run, long floats) {
         CUdeviceptr d = run.scratch(4 * floats);
         if (CudaSettings.poison()) {
-            JCudaDriver.cuMemsetD32Async(d, Float.floatToRawIntBits(Float.NaN), floats, w.stream);
+            JCudaDriver.cuMemsetD32Async(d, Float.floatToRawIntBits(Float.NaN), floats, run.worker.stream);
         }
         return d;
     }
 
-    private float[] download(Worker w, CUdeviceptr src, long n) {
+    private float[] download(FlashRun run, CUdeviceptr src, long n) {
         float[] a = new float[(int) n];
-        rt.transfers.downloadFloats(w, src, DType.FP32, n, FloatBuffer.wrap(a));
+        rt.transfers.downloadFloats(run.worker, src, DType.FP32, n, FloatBuffer.wrap(a));
         return a;
     }
 
@@ -420,9 +390,15 @@ final class FusedPath {
      * Turns a CUDA failure into an {@link AttentionException} naming the call (device out of memory into its
      * {@link org.attention4j.AttentionOutOfMemoryException} subclass).
      */
-    private static <T> T guarded(String what, Supplier<T> call) {
+    /**
+     * The one lease of every fused call: a worker borrowed for a {@link FlashRun}, given back by its
+     * {@link DeviceCall#finish} (kept when {@code body} returned, else kept only if its stream still synchronises;
+     * scratch freed either way), JCuda failures raised as {@link org.attention4j.AttentionException} naming
+     * {@code what}.
+     */
+    private <T> T onRun(String what, Function<FlashRun, T> body) {
         try {
-            return call.get();
+            return DeviceCall.within(new FlashRun(rt, rt.workers.borrow()), body);
         } catch (CudaException e) {
             throw CudaErrors.translate("fused attention (" + what + ")", e);
         }
